@@ -1,0 +1,168 @@
+package spatial
+
+import (
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+)
+
+// Snapshot is an immutable view of one layer: its metadata, its features sorted by id, and an
+// R-tree over their bounds. Readers get snapshots from [Index.Layer] or [Index.Layers] and may
+// use them from any goroutine without locking; a snapshot never changes after it is published.
+type Snapshot struct {
+	Layer    Layer
+	features []*Feature // sorted by ID
+	tree     *rtree.RTreeG[*Feature]
+}
+
+// Features returns the layer's features in id order. The slice and the features are shared
+// and must not be modified.
+func (s *Snapshot) Features() []*Feature { return s.features }
+
+// Len returns the number of features.
+func (s *Snapshot) Len() int { return len(s.features) }
+
+// Feature returns the feature with the given id, or nil.
+func (s *Snapshot) Feature(id FeatureID) *Feature {
+	i, ok := slices.BinarySearchFunc(s.features, id, func(f *Feature, id FeatureID) int {
+		switch {
+		case f.ID < id:
+			return -1
+		case f.ID > id:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil
+	}
+	return s.features[i]
+}
+
+// Search calls fn for every feature whose bounding box intersects b (lon/lat degrees) until fn
+// returns false. The order is unspecified.
+func (s *Snapshot) Search(b orb.Bound, fn func(*Feature) bool) {
+	s.tree.Search([2]float64(b.Min), [2]float64(b.Max), func(_, _ [2]float64, f *Feature) bool {
+		return fn(f)
+	})
+}
+
+// NewSnapshot builds a snapshot of a layer from its features. It sorts features by id, fills
+// layer.FeatureCount and layer.Bound, and takes ownership of the slice.
+func NewSnapshot(layer Layer, features []*Feature) *Snapshot {
+	sort.Slice(features, func(i, j int) bool { return features[i].ID < features[j].ID })
+	tr := &rtree.RTreeG[*Feature]{}
+	var bound orb.Bound
+	for i, f := range features {
+		b := f.Bound()
+		if i == 0 {
+			bound = b
+		} else {
+			bound = bound.Union(b)
+		}
+		tr.Insert([2]float64(b.Min), [2]float64(b.Max), f)
+	}
+	layer.FeatureCount = len(features)
+	layer.Bound = bound
+	return &Snapshot{Layer: layer, features: features, tree: tr}
+}
+
+// WithFeatures returns a new snapshot in which the given features replace the features with the
+// same ids, with layer metadata meta. s is unchanged; the R-tree is shared copy-on-write.
+// Features whose id is not in s are ignored.
+//
+// Only the single writer of an [Index] may call it (the R-tree copy is not safe for concurrent
+// use); readers of s are not disturbed.
+func (s *Snapshot) WithFeatures(meta Layer, changed []*Feature) *Snapshot {
+	tr := s.tree.Copy()
+	features := slices.Clone(s.features)
+	for _, f := range changed {
+		old := s.Feature(f.ID)
+		if old == nil {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(features, f.ID, func(x *Feature, id FeatureID) int {
+			return int(min(max(int64(x.ID)-int64(id), -1), 1))
+		})
+		ob := old.Bound()
+		tr.Delete([2]float64(ob.Min), [2]float64(ob.Max), old)
+		nb := f.Bound()
+		tr.Insert([2]float64(nb.Min), [2]float64(nb.Max), f)
+		features[i] = f
+	}
+	meta.FeatureCount = len(features)
+	var bound orb.Bound
+	for i, f := range features {
+		if i == 0 {
+			bound = f.Bound()
+		} else {
+			bound = bound.Union(f.Bound())
+		}
+	}
+	meta.Bound = bound
+	return &Snapshot{Layer: meta, features: features, tree: tr}
+}
+
+// Index holds the current snapshot of every layer. Readers call [Index.Layer] and
+// [Index.Layers] from any goroutine, lock-free. Writers call [Index.Put] and [Index.Remove];
+// these are serialised by an internal mutex and publish a new catalogue atomically, so a reader
+// sees either the old or the new version of a layer, never a mix.
+//
+// Its zero value is an empty index ready to use.
+type Index struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[map[string]*Snapshot]
+}
+
+// Layer returns the current snapshot of layer id, or nil if there is none.
+func (x *Index) Layer(id string) *Snapshot {
+	m := x.cur.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[id]
+}
+
+// Layers returns the current snapshots of all layers sorted by layer id.
+func (x *Index) Layers() []*Snapshot {
+	m := x.cur.Load()
+	if m == nil {
+		return nil
+	}
+	out := make([]*Snapshot, 0, len(*m))
+	for _, s := range *m {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Layer.ID < out[j].Layer.ID })
+	return out
+}
+
+// Put publishes s as the current snapshot of layer s.Layer.ID.
+func (x *Index) Put(s *Snapshot) {
+	x.Update(func(m map[string]*Snapshot) { m[s.Layer.ID] = s })
+}
+
+// Remove removes layer id from the index.
+func (x *Index) Remove(id string) {
+	x.Update(func(m map[string]*Snapshot) { delete(m, id) })
+}
+
+// Update runs fn on a copy of the catalogue (layer id → snapshot) while holding the writer lock,
+// then publishes the copy. Use it to replace several layers at once or to derive a new snapshot
+// from the current one without racing other writers.
+func (x *Index) Update(fn func(m map[string]*Snapshot)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	m := map[string]*Snapshot{}
+	if old := x.cur.Load(); old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	fn(m)
+	x.cur.Store(&m)
+}
