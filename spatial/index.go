@@ -166,3 +166,10 @@ func (x *Index) Update(fn func(m map[string]*Snapshot)) {
 	fn(m)
 	x.cur.Store(&m)
 }
+
+// WithLayer returns a snapshot with new layer metadata and the same features. FeatureCount and
+// Bound are kept from s.
+func (s *Snapshot) WithLayer(meta Layer) *Snapshot {
+	meta.FeatureCount, meta.Bound = s.Layer.FeatureCount, s.Layer.Bound
+	return &Snapshot{Layer: meta, features: s.features, tree: s.tree}
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/crs"
+	"github.com/mudi-gis/mudi/store"
+)
+
+// Problem is an RFC 9457 problem detail. Param names the request parameter at fault; Errors
+// lists per-feature problems of an import.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Param     string `json:"param,omitempty"`
+	Errors    any    `json:"errors,omitempty"`
+
+	cause error // logged, never sent
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail)
+	}
+	return fmt.Sprintf("%d %s", p.Status, p.Title)
+}
+
+func (p *Problem) Unwrap() error { return p.cause }
+
+const problemBase = "https://mudi.dev/problems/"
+
+func problem(status int, kind, title, detail string) *Problem {
+	return &Problem{Type: problemBase + kind, Title: title, Status: status, Detail: detail}
+}
+
+// badParam is a 400 naming the offending parameter.
+func badParam(param, format string, args ...any) *Problem {
+	p := problem(http.StatusBadRequest, "invalid-parameter", "invalid parameter", param+": "+fmt.Sprintf(format, args...))
+	p.Param = param
+	return p
+}
+
+func notFound(format string, args ...any) *Problem {
+	return problem(http.StatusNotFound, "not-found", "not found", fmt.Sprintf(format, args...))
+}
+
+// toProblem maps an error to the problem sent to the client. It is the only place where errors
+// become statuses. Unknown errors become a 500 that says nothing of the cause.
+func toProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var (
+		syntaxErr  *spatial.SyntaxError
+		invalidErr *spatial.InvalidFeaturesError
+		maxBytes   *http.MaxBytesError
+		httpErr    *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &syntaxErr):
+		p = problem(http.StatusBadRequest, "invalid-geojson", "invalid GeoJSON", syntaxErr.Reason)
+		if syntaxErr.Offset >= 0 {
+			p.Errors = []map[string]any{{"offset": syntaxErr.Offset, "reason": syntaxErr.Reason}}
+		}
+	case errors.As(err, &invalidErr):
+		p = problem(http.StatusBadRequest, "invalid-features", "invalid features", invalidErr.Error()[len("spatial: invalid features: "):])
+		p.Errors = invalidErr.Problems
+	case errors.Is(err, spatial.ErrInvalidGeometry):
+		p = problem(http.StatusBadRequest, "invalid-geometry", "invalid geometry", err.Error())
+	case errors.Is(err, crs.ErrUnsupported):
+		p = badParam("crs", "%v", err)
+	case errors.Is(err, store.ErrNotFound):
+		p = notFound("%s", "the resource does not exist")
+	case errors.Is(err, store.ErrExists):
+		p = problem(http.StatusConflict, "conflict", "already exists", "the resource already exists")
+	case errors.As(err, &maxBytes):
+		p = problem(http.StatusRequestEntityTooLarge, "too-large", "request body too large",
+			fmt.Sprintf("the body exceeds the limit of %d bytes", maxBytes.Limit))
+	case errors.Is(err, context.DeadlineExceeded):
+		p = problem(http.StatusServiceUnavailable, "timeout", "request timed out", "the request took longer than the configured limit")
+	case errors.As(err, &httpErr):
+		p = problem(httpErr.Code, "http", http.StatusText(httpErr.Code), "")
+	case echo.StatusCode(err) != 0:
+		code := echo.StatusCode(err)
+		p = problem(code, "http", http.StatusText(code), "")
+	default:
+		p = problem(http.StatusInternalServerError, "internal", "internal error", "")
+	}
+	p.cause = err
+	return p
+}
+
+// handleError is the Echo HTTPErrorHandler: it writes the problem for err and logs server-side
+// failures with their full chain.
+func (s *Server) handleError(c *echo.Context, err error) {
+	if resp, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && resp.Committed {
+		return
+	}
+	p := *toProblem(err)
+	p.Instance = c.Request().URL.Path
+	p.RequestID = requestID(c)
+	if p.Status >= 500 && !errors.Is(err, context.Canceled) {
+		s.log.Error("request failed", "request_id", p.RequestID, "route", c.Path(), "err", err)
+	}
+	if p.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="mudi"`)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	if c.Request().Method != http.MethodHead {
+		_ = writeJSON(c.Response(), p)
+	}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/crs"
+)
+
+// importConfig is the configuration of mudi import.
+type importConfig struct {
+	Layer, Title, Kind, CRS, Encoding, Control, Data string
+	Replace, Strict                                  bool
+}
+
+func newImportSettings(c *importConfig) *settings {
+	s := &settings{name: "import"}
+	s.str(&c.Layer, "layer", "id of the layer to create (or replace with --replace)")
+	s.str(&c.Title, "title", "title of the layer (default: its id)")
+	s.str(&c.Kind, "kind", "parcels or control")
+	s.str(&c.CRS, "crs", "CRS of the input when it has none, e.g. EPSG:4549")
+	s.str(&c.Encoding, "encoding", "attribute encoding of the input (GeoJSON is UTF-8)")
+	s.str(&c.Control, "control", "control layer of a parcels layer")
+	s.str(&c.Data, "data", "data directory (holds mudi.db)")
+	s.boolean(&c.Replace, "replace", "replace the layer if it exists")
+	s.boolean(&c.Strict, "strict", "reject the input on any invalid feature instead of skipping it")
+	return s
+}
+
+func runImport(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout, stderr io.Writer) error {
+	cfg := importConfig{Kind: "parcels", Data: "./mudi-data"}
+	set := newImportSettings(&cfg)
+	files, err := set.parse(args, getenv, environ, stderr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) != 1:
+		return usageError{"import takes exactly one FILE"}
+	case cfg.Layer == "":
+		return usageError{"import needs --layer ID"}
+	case !spatial.ValidLayerID(cfg.Layer):
+		return usageError{fmt.Sprintf("--layer %q is not a valid layer id", cfg.Layer)}
+	case cfg.Kind != "parcels" && cfg.Kind != "control":
+		return usageError{fmt.Sprintf("--kind %q is not parcels or control", cfg.Kind)}
+	case cfg.Encoding != "" && !strings.EqualFold(cfg.Encoding, "UTF-8") && !strings.EqualFold(cfg.Encoding, "UTF8"):
+		return usageError{fmt.Sprintf("--encoding %s: GeoJSON is always UTF-8", cfg.Encoding)}
+	}
+	var src crs.CRS
+	if cfg.CRS != "" {
+		if src, err = crs.Parse(cfg.CRS); err != nil {
+			return usageError{fmt.Sprintf("--crs: %v", err)}
+		}
+	}
+	file := files[0]
+	progress := newProgress(stderr)
+
+	progress.phase("reading " + file)
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	imp, err := spatial.DecodeGeoJSON(f, spatial.ImportOptions{CRS: src, Strict: cfg.Strict})
+	f.Close()
+	if err != nil {
+		return err
+	}
+	for _, p := range imp.Problems {
+		fmt.Fprintln(stderr, "warning:", p.String())
+	}
+
+	db, err := openStore(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var index spatial.Index
+	if _, err := loadIndex(ctx, db, &index); err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
+	if err != nil {
+		return err
+	}
+	req := api.LayerRequest{ID: cfg.Layer, Title: cfg.Title, Kind: spatial.Kind(cfg.Kind),
+		FileName: filepath.Base(file), Import: imp, Replace: cfg.Replace && index.Layer(cfg.Layer) != nil}
+	if cfg.Control != "" {
+		req.Control = &cfg.Control
+	}
+	total := len(imp.Features)
+	progress.phase(fmt.Sprintf("writing %d features", total))
+	req.Progress = func(done int) { progress.count("writing features", done, total) }
+	sn, err := srv.PutLayer(ctx, req)
+	if err != nil {
+		return err
+	}
+	progress.done()
+	fmt.Fprintf(stdout, "imported %d features into layer %s (version %d, %d skipped)\n", sn.Len(), sn.Layer.ID, sn.Layer.Version, imp.Skipped)
+	return nil
+}
+
+// progress reports the progress of a long operation: a line that updates in place on a terminal,
+// a line every tenth of the way otherwise.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	lastStep int
+	last     time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, lastStep: -1}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) phase(msg string) {
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r\033[K%s", msg)
+		return
+	}
+	fmt.Fprintln(p.w, msg)
+}
+
+func (p *progress) count(what string, done, total int) {
+	if total == 0 {
+		return
+	}
+	if p.terminal {
+		if time.Since(p.last) > 100*time.Millisecond || done == total {
+			p.last = time.Now()
+			fmt.Fprintf(p.w, "\r\033[K%s %d/%d (%d%%)", what, done, total, done*100/total)
+		}
+		return
+	}
+	if step := done * 10 / total; step != p.lastStep {
+		p.lastStep = step
+		fmt.Fprintf(p.w, "%s %d/%d (%d%%)\n", what, done, total, done*100/total)
+	}
+}
+
+func (p *progress) done() {
+	if p.terminal {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,75 @@
+// Command mudi is the mudi service and its tools: serve, import, fixtures.
+//
+//	mudi serve [--addr :8080] [--data ./mudi-data] [--no-sample]
+//	mudi import FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace]
+//	mudi fixtures generate -n 100000 --seed 1 -o DIR
+//
+// Every flag has a MUDI_* environment twin (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var u usageError
+		if !errors.As(err, &u) || u.msg != "" {
+			fmt.Fprintln(os.Stderr, "mudi:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a mistake in the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `mudi — tiles, features and analyses for idle and low-efficiency industrial land
+
+Usage:
+  mudi serve    [--addr :8080] [--data ./mudi-data] [--tile-cache-mb 256] [--no-sample]
+  mudi import   FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace] [--data DIR]
+  mudi fixtures generate -n 100000 --seed 1 -o DIR
+
+Run 'mudi COMMAND -h' for the flags of a command.
+`
+
+// run is mudi's main, with its dependencies passed in so that tests can drive it end to end.
+func run(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, environ, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, environ, stdout, stderr)
+	case "fixtures":
+		return runFixtures(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/store"
+)
+
+// serveConfig is the configuration of mudi serve.
+type serveConfig struct {
+	Addr           string
+	Data           string
+	TileCacheMB    int
+	NoSample       bool
+	MaxUploadMB    int
+	RequestTimeout time.Duration
+	APIKeys        []string
+	LogFormat      string
+
+	// listening, when set, receives the address the server listens on (tests use :0).
+	listening func(net.Addr)
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{Addr: ":8080", Data: "./mudi-data", TileCacheMB: 256, MaxUploadMB: 512,
+		RequestTimeout: 60 * time.Second, LogFormat: "json"}
+}
+
+func newServeSettings(c *serveConfig) *settings {
+	s := &settings{name: "serve"}
+	s.str(&c.Addr, "addr", "listen address")
+	s.str(&c.Data, "data", "data directory (holds mudi.db)")
+	s.integer(&c.TileCacheMB, "tile-cache-mb", "tile cache size in MiB, 0 turns it off")
+	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
+	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
+	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
+	s.secretList(&c.APIKeys, "api-keys", "comma-separated write keys; when empty one is generated at first start")
+	s.str(&c.LogFormat, "log-format", "json or text")
+	return s
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout, stderr io.Writer) error {
+	cfg := defaultServeConfig()
+	set := newServeSettings(&cfg)
+	if rest, err := set.parse(args, getenv, environ, stderr); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", rest)}
+	}
+	log, err := newLogger(cfg.LogFormat, stderr)
+	if err != nil {
+		return err
+	}
+	log.Info("mudi starting", set.describe()...)
+	return serve(ctx, cfg, log, stdout)
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, usageError{fmt.Sprintf("log-format: %q is not json or text", format)}
+}
+
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
+	start := time.Now()
+	db, err := openStore(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer db.Close() // after the server has drained: serve returns only then
+
+	var index spatial.Index
+	n, err := loadIndex(ctx, db, &index)
+	if err != nil {
+		return err
+	}
+	log.Info("index loaded", "layers", len(index.Layers()), "features", n, "dur_ms", time.Since(start).Milliseconds())
+	keys, err := writeKeys(db, cfg.APIKeys, stdout)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{
+		Logger: log, Store: db, Index: &index, KeyHashes: keys,
+		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	if len(index.Layers()) == 0 && !cfg.NoSample {
+		if err := loadSample(ctx, srv); err != nil {
+			return fmt.Errorf("load the embedded sample: %w", err)
+		}
+		log.Info("embedded sample loaded", "layers", len(index.Layers()), "dur_ms", time.Since(start).Milliseconds())
+	}
+	srv.SetReady(true)
+	sc := echo.StartConfig{
+		Address:         cfg.Addr,
+		HideBanner:      true,
+		HidePort:        true,
+		GracefulTimeout: 30 * time.Second, // in-flight imports and analyses get time to finish
+		ListenerAddrFunc: func(addr net.Addr) {
+			log.Info("listening", "addr", addr.String(), "startup_ms", time.Since(start).Milliseconds())
+			if cfg.listening != nil {
+				cfg.listening(addr)
+			}
+		},
+		BeforeServeFunc: func(s *http.Server) error {
+			s.ReadHeaderTimeout = 10 * time.Second         // slow-loris protection
+			s.ReadTimeout = cfg.RequestTimeout + time.Minute // large uploads on slow links
+			s.WriteTimeout = cfg.RequestTimeout + 30*time.Second
+			s.IdleTimeout = 2 * time.Minute
+			return nil
+		},
+		OnShutdownError: func(err error) { log.Error("shutdown", "err", err) },
+	}
+	err = sc.Start(ctx, srv.Handler())
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("mudi stopped")
+	return nil
+}
+
+// openStore opens DATA/mudi.db, failing fast when another process holds it.
+func openStore(dir string) (*store.DB, error) {
+	path := filepath.Join(dir, "mudi.db")
+	db, err := store.Open(path, store.Options{Timeout: time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w (the data directory %s is locked by another mudi process; stop it or use another --data)", err, dir)
+	}
+	return db, err
+}
+
+// loadIndex loads every stored layer into the index; it returns the number of features.
+func loadIndex(ctx context.Context, db *store.DB, index *spatial.Index) (int, error) {
+	layers, err := db.Layers()
+	if err != nil {
+		return 0, err
+	}
+	type loaded struct {
+		snap *spatial.Snapshot
+		err  error
+	}
+	results := make(chan loaded, len(layers))
+	for _, l := range layers {
+		go func(id string) {
+			meta, fs, err := db.LoadLayer(ctx, id)
+			if err != nil {
+				results <- loaded{err: fmt.Errorf("load layer %s: %w", id, err)}
+				return
+			}
+			results <- loaded{snap: spatial.NewSnapshot(meta, fs)}
+		}(l.ID)
+	}
+	var n int
+	var firstErr error
+	snaps := make([]*spatial.Snapshot, 0, len(layers))
+	for range layers {
+		r := <-results
+		if r.err != nil && firstErr == nil {
+			firstErr = r.err
+		}
+		if r.snap != nil {
+			snaps = append(snaps, r.snap)
+			n += r.snap.Len()
+		}
+	}
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	index.Update(func(m map[string]*spatial.Snapshot) {
+		for _, s := range snaps {
+			m[s.Layer.ID] = s
+		}
+	})
+	return n, nil
+}
+
+const keySetting = "api_key_hashes"
+
+// writeKeys returns the hashes of the accepted write keys: those configured, else the stored
+// ones, else a new key that is generated, stored hashed and printed once.
+func writeKeys(db *store.DB, configured []string, stdout io.Writer) ([]string, error) {
+	if len(configured) > 0 {
+		hashes := make([]string, len(configured))
+		for i, k := range configured {
+			hashes[i] = api.HashKey(k)
+		}
+		return hashes, nil
+	}
+	raw, err := db.Setting(keySetting)
+	if err == nil {
+		var hashes []string
+		if err := json.Unmarshal(raw, &hashes); err != nil {
+			return nil, fmt.Errorf("stored API keys: %w", err)
+		}
+		return hashes, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	key := "mudi_" + hex.EncodeToString(b[:])
+	hashes := []string{api.HashKey(key)}
+	raw, _ = json.Marshal(hashes)
+	if err := db.PutSetting(keySetting, raw); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "\nGenerated a write API key. It is shown only this once and stored hashed:\n\n    %s\n\nSend it as 'Authorization: Bearer <key>' on writes, or set MUDI_API_KEYS.\n\n", key)
+	return hashes, nil
+}

@@ -1,0 +1,610 @@
+package spatial
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/mudi-gis/mudi/spatial/crs"
+)
+
+// ImportOptions control how input features become layer features.
+type ImportOptions struct {
+	// CRS of the input coordinates. The zero value means: the GeoJSON "crs" member if present,
+	// else lon/lat (RFC 7946).
+	CRS crs.CRS
+	// Strict rejects the whole input on any problem, even a repairable one.
+	Strict bool
+	// MaxProblems caps the problems listed (default 100); counting goes on.
+	MaxProblems int
+}
+
+// Import is the result of decoding an input file: valid features with ids 1..n in input order,
+// the attribute schema, the input CRS and the problems found (repaired or skipped features).
+type Import struct {
+	Features []*Feature
+	Fields   []Field
+	CRS      crs.CRS
+	Problems []Problem
+	Skipped  int // features left out because they were invalid
+}
+
+// SyntaxError reports input that is not valid JSON or not a GeoJSON FeatureCollection.
+type SyntaxError struct {
+	Offset int64 // byte offset of the error in the input, -1 when unknown
+	Reason string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("spatial: invalid GeoJSON at byte %d: %s", e.Offset, e.Reason)
+	}
+	return "spatial: invalid GeoJSON: " + e.Reason
+}
+
+// InvalidFeaturesError reports an import rejected because of invalid features: in strict mode
+// any problem, otherwise when no feature at all is valid or a problem concerns the whole input
+// (such as projected coordinates with no CRS).
+type InvalidFeaturesError struct {
+	Problems []Problem
+	Total    int // number of problems, including those not listed
+}
+
+func (e *InvalidFeaturesError) Error() string {
+	if len(e.Problems) == 0 {
+		return "spatial: invalid features"
+	}
+	s := "spatial: invalid features: " + e.Problems[0].String()
+	if e.Total > 1 {
+		s += fmt.Sprintf(" (and %d more)", e.Total-1)
+	}
+	return s
+}
+
+// ErrInvalidGeometry is wrapped by errors about a single geometry (e.g. a feature edit).
+var ErrInvalidGeometry = errors.New("spatial: invalid geometry")
+
+type rawFeature struct {
+	Type       string          `json:"type"`
+	ID         any             `json:"id"`
+	Geometry   *rawGeometry    `json:"geometry"`
+	Properties json.RawMessage `json:"properties"`
+}
+
+type rawGeometry struct {
+	Type        string          `json:"type"`
+	Coordinates json.RawMessage `json:"coordinates"`
+}
+
+// DecodeGeoJSON reads a GeoJSON FeatureCollection (or a single Feature) and returns its valid
+// features converted to lon/lat, with ids 1..n in input order. Feature properties are kept
+// exactly: strings as they are, integral numbers as int64, other numbers as float64, booleans,
+// null as nil, nested objects and arrays as their JSON text.
+//
+// Returns a [*SyntaxError] when the input is not GeoJSON and an [*InvalidFeaturesError] when
+// the import must be rejected (see [ImportOptions.Strict]).
+func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeGeoJSON(replaceNonFinite(data), opts)
+}
+
+func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = 100
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	syntax := func(err error) error {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return &SyntaxError{Offset: se.Offset, Reason: se.Error()}
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return &SyntaxError{Offset: te.Offset, Reason: fmt.Sprintf("%s: %s where %s was expected", te.Field, te.Value, te.Type)}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected end of input"}
+		}
+		return &SyntaxError{Offset: dec.InputOffset(), Reason: err.Error()}
+	}
+
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, syntax(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, &SyntaxError{Offset: 0, Reason: "a GeoJSON object was expected"}
+	}
+	var (
+		docType  string
+		raws     []rawFeature
+		single   rawFeature
+		legacy   string
+		sawFeats bool
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "type":
+			if err := dec.Decode(&docType); err != nil {
+				return nil, syntax(err)
+			}
+		case "features":
+			sawFeats = true
+			if t, err := dec.Token(); err != nil {
+				return nil, syntax(err)
+			} else if d, ok := t.(json.Delim); !ok || d != '[' {
+				return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: `"features" must be an array`}
+			}
+			for dec.More() {
+				var f rawFeature
+				if err := dec.Decode(&f); err != nil {
+					return nil, syntax(fmt.Errorf("feature %d: %w", len(raws), err))
+				}
+				raws = append(raws, f)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, syntax(err)
+			}
+		case "crs":
+			var c struct {
+				Type       string `json:"type"`
+				Properties struct {
+					Name string `json:"name"`
+				} `json:"properties"`
+			}
+			if err := dec.Decode(&c); err != nil {
+				return nil, syntax(err)
+			}
+			legacy = c.Properties.Name
+		case "geometry", "properties", "id":
+			// a bare Feature
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, syntax(err)
+			}
+			switch key {
+			case "geometry":
+				if err := json.Unmarshal(v, &single.Geometry); err != nil {
+					return nil, syntax(err)
+				}
+			case "properties":
+				single.Properties = v
+			case "id":
+				single.ID = json.RawMessage(v)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, syntax(err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, syntax(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected data after the GeoJSON object"}
+	}
+	switch docType {
+	case "FeatureCollection":
+		if !sawFeats {
+			return nil, &SyntaxError{Offset: -1, Reason: `FeatureCollection has no "features" member`}
+		}
+	case "Feature":
+		single.Type = "Feature"
+		if id, ok := single.ID.(json.RawMessage); ok {
+			single.ID = decodeAny(id)
+		}
+		raws = []rawFeature{single}
+	default:
+		return nil, &SyntaxError{Offset: -1, Reason: fmt.Sprintf("type %q is not a FeatureCollection or Feature", docType)}
+	}
+
+	src := opts.CRS
+	if src == (crs.CRS{}) && legacy != "" {
+		c, err := crs.Parse(legacy)
+		if err != nil {
+			return nil, &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
+		}
+		src = c
+	}
+	explicitCRS := src != (crs.CRS{})
+	if !explicitCRS {
+		src = crs.EPSG4326
+	}
+	return buildImport(raws, src, explicitCRS, opts)
+}
+
+func buildImport(raws []rawFeature, src crs.CRS, explicitCRS bool, opts ImportOptions) (*Import, error) {
+	imp := &Import{CRS: src}
+	schema := newSchemaBuilder()
+	var total int
+	fatal := false // a problem that concerns the whole input
+	add := func(p Problem) {
+		total++
+		if len(imp.Problems) < opts.MaxProblems {
+			imp.Problems = append(imp.Problems, p)
+		}
+	}
+	for i, rf := range raws {
+		problem := func(iss geometryIssue) Problem {
+			return Problem{Index: i, SourceID: rf.ID, Reason: iss.reason, At: iss.at, Repaired: iss.repaired}
+		}
+		if rf.Type != "Feature" {
+			add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("type %q is not Feature", rf.Type)})
+			imp.Skipped++
+			continue
+		}
+		g, iss := decodeGeometry(rf.Geometry)
+		if iss != nil {
+			add(problem(*iss))
+			imp.Skipped++
+			continue
+		}
+		if at, bad := looksProjected(g); bad && !explicitCRS {
+			add(Problem{Index: i, SourceID: rf.ID, At: &at,
+				Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
+			imp.Skipped++
+			fatal = true
+			continue
+		}
+		if !src.Geographic() {
+			if at, bad := looksGeographic(g); bad {
+				add(Problem{Index: i, SourceID: rf.ID, At: &at,
+					Reason: fmt.Sprintf("coordinates look like lon/lat degrees but crs %s (projected, metres) was given", src)})
+				imp.Skipped++
+				fatal = true
+				continue
+			}
+			tg, err := crs.TransformToLonLat(g, src)
+			if err != nil {
+				add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("cannot convert from %s: %v", src, err)})
+				imp.Skipped++
+				continue
+			}
+			g = tg
+		}
+		if at, bad := outOfRange(g); bad {
+			add(Problem{Index: i, SourceID: rf.ID, At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
+			imp.Skipped++
+			continue
+		}
+		clean, repairs, bad := cleanGeometry(g)
+		if bad != nil {
+			add(problem(*bad))
+			imp.Skipped++
+			continue
+		}
+		for _, r := range repairs {
+			r.repaired = true
+			add(problem(r))
+		}
+		attrs, err := schema.add(rf.Properties)
+		if err != nil {
+			add(Problem{Index: i, SourceID: rf.ID, Reason: "properties: " + err.Error()})
+			imp.Skipped++
+			continue
+		}
+		f := &Feature{Geometry: clean, Attrs: attrs}
+		f.Derived.AreaM2 = AreaM2(clean)
+		f.Derived.AreaMu = MuFromM2(f.Derived.AreaM2)
+		imp.Features = append(imp.Features, f)
+	}
+	assignIDs(imp.Features, raws)
+	imp.Fields = schema.fields()
+	switch {
+	case total > 0 && (opts.Strict || fatal):
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
+	case len(imp.Features) == 0 && len(raws) > 0:
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
+	}
+	return imp, nil
+}
+
+// assignIDs gives features ids 1..n in input order.
+func assignIDs(fs []*Feature, _ []rawFeature) {
+	for i, f := range fs {
+		f.ID = FeatureID(i + 1)
+	}
+}
+
+func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
+	if g == nil {
+		return nil, &geometryIssue{reason: "feature has no geometry"}
+	}
+	switch g.Type {
+	case "Polygon":
+		var c [][][]*float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, &geometryIssue{reason: "Polygon coordinates must be an array of rings of [x, y] positions"}
+		}
+		p, iss := polygonFrom(c)
+		if iss != nil {
+			return nil, iss
+		}
+		return p, nil
+	case "MultiPolygon":
+		var c [][][][]*float64
+		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
+			return nil, &geometryIssue{reason: "MultiPolygon coordinates must be an array of polygons"}
+		}
+		mp := make(orb.MultiPolygon, 0, len(c))
+		for i, pc := range c {
+			p, iss := polygonFrom(pc)
+			if iss != nil {
+				iss.reason = fmt.Sprintf("polygon %d: %s", i, iss.reason)
+				return nil, iss
+			}
+			mp = append(mp, p)
+		}
+		return mp, nil
+	case "":
+		return nil, &geometryIssue{reason: "geometry has no type"}
+	default:
+		return nil, &geometryIssue{reason: fmt.Sprintf("geometry type %s is not a polygon (Polygon or MultiPolygon expected)", g.Type)}
+	}
+}
+
+func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
+	p := make(orb.Polygon, len(c))
+	for ri, rc := range c {
+		r := make(orb.Ring, len(rc))
+		for i, pos := range rc {
+			if len(pos) < 2 {
+				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d has %d values, at least 2 are needed", ri, i, len(pos))}
+			}
+			if pos[0] == nil || pos[1] == nil {
+				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d: coordinate is not a finite number (NaN, Infinity or null)", ri, i)}
+			}
+			r[i] = orb.Point{*pos[0], *pos[1]}
+		}
+		p[ri] = r
+	}
+	return p, nil
+}
+
+func eachPoint(g orb.Geometry, fn func(orb.Point) bool) {
+	for _, p := range Polygons(g) {
+		for _, r := range p {
+			for _, pt := range r {
+				if !fn(pt) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func looksProjected(g orb.Geometry) (at orb.Point, bad bool) {
+	eachPoint(g, func(p orb.Point) bool {
+		if math.Abs(p[0]) > 180 || math.Abs(p[1]) > 90 {
+			at, bad = p, true
+			return false
+		}
+		return true
+	})
+	return
+}
+
+func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
+	eachPoint(g, func(p orb.Point) bool {
+		if math.Abs(p[0]) <= 180 && math.Abs(p[1]) <= 90 {
+			at, bad = p, true
+			return false
+		}
+		return true
+	})
+	return
+}
+
+func outOfRange(g orb.Geometry) (at orb.Point, bad bool) {
+	eachPoint(g, func(p orb.Point) bool {
+		if math.Abs(p[0]) > 180 || math.Abs(p[1]) > 90 {
+			at, bad = p, true
+			return false
+		}
+		return true
+	})
+	return
+}
+
+// replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity (which some writers
+// emit but JSON forbids) to null outside strings, so the feature that holds them can be named
+// in the error instead of the whole document failing to parse.
+func replaceNonFinite(data []byte) []byte {
+	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	inString, escaped := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inString = true
+		case bytes.HasPrefix(data[i:], []byte("NaN")):
+			out = append(out, "null"...)
+			i += 2
+			continue
+		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
+			out = append(out, "null"...)
+			i += 8
+			continue
+		case bytes.HasPrefix(data[i:], []byte("Infinity")):
+			out = append(out, "null"...)
+			i += 7
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// decodeAny decodes a JSON value into mudi's attribute value types.
+func decodeAny(raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil
+	}
+	return normalizeValue(v)
+}
+
+// normalizeValue converts a value decoded with UseNumber to an attribute value.
+func normalizeValue(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		s := v.String()
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64)
+		return f
+	case nil, string, bool:
+		return v
+	default: // nested object or array: keep its JSON text
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// schemaBuilder infers the attribute schema from the features' properties, keeping the order in
+// which keys first appear.
+type schemaBuilder struct {
+	order []string
+	types map[string]FieldType
+	seen  map[string]bool
+}
+
+func newSchemaBuilder() *schemaBuilder {
+	return &schemaBuilder{types: map[string]FieldType{}, seen: map[string]bool{}}
+}
+
+func (s *schemaBuilder) add(raw json.RawMessage) (Attrs, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return Attrs{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, errors.New("must be an object")
+	}
+	attrs := make(Attrs, len(m))
+	newKey := false
+	for k, v := range m {
+		nv := normalizeValue(v)
+		attrs[k] = nv
+		if !s.seen[k] {
+			newKey = true
+		}
+		s.observe(k, nv)
+	}
+	if newKey {
+		for _, k := range objectKeys(raw) {
+			if !s.seen[k] {
+				s.seen[k] = true
+				s.order = append(s.order, k)
+			}
+		}
+	}
+	return attrs, nil
+}
+
+func (s *schemaBuilder) observe(k string, v any) {
+	var t FieldType
+	switch v := v.(type) {
+	case nil:
+		return
+	case int64:
+		t = FieldInteger
+	case float64:
+		t = FieldReal
+	case bool:
+		t = FieldBoolean
+	case string:
+		t = FieldString
+		if isoDate.MatchString(v) {
+			t = FieldDate
+		}
+	}
+	old, ok := s.types[k]
+	switch {
+	case !ok || old == t:
+		s.types[k] = t
+	case (old == FieldInteger && t == FieldReal) || (old == FieldReal && t == FieldInteger):
+		s.types[k] = FieldReal
+	case (old == FieldDate && t == FieldString) || (old == FieldString && t == FieldDate):
+		s.types[k] = FieldString
+	default:
+		s.types[k] = FieldString
+	}
+}
+
+func (s *schemaBuilder) fields() []Field {
+	out := make([]Field, 0, len(s.order))
+	for _, k := range s.order {
+		t, ok := s.types[k]
+		if !ok {
+			t = FieldString // only nulls seen
+		}
+		out = append(out, Field{Name: k, Type: t, Alias: FieldAliases[k]})
+	}
+	return out
+}
+
+// objectKeys returns the keys of a JSON object in document order.
+func objectKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
+}
