@@ -1,10 +1,10 @@
 package api
 
 import (
-	"context"
 	"bytes"
-	"errors"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"

@@ -223,10 +223,10 @@ func TestBadWritesAreProblemsAndChangeNothing(t *testing.T) {
 	bad := feature(`[[118.87,28.94],[118.871,28.94],[118.871,28.941],[118.87,28.941]]`, `{}`)
 	tests := []struct {
 		name, method, path, ct, key, body string
-		status                             int
-		detail                             string // substring of detail
-		param                              string
-		errFeature                         int // index in errors[0].feature, -1 for none
+		status                            int
+		detail                            string // substring of detail
+		param                             string
+		errFeature                        int // index in errors[0].feature, -1 for none
 	}{
 		{"invalid JSON", "POST", "/api/layers?id=x", "application/geo+json", testKey, `{"type":`, 400, "unexpected end", "", -1},
 		{"non-polygon geometry", "POST", "/api/layers?id=x", "application/geo+json", testKey, collection(`{"type":"Feature","geometry":{"type":"Point","coordinates":[118.87,28.94]},"properties":{}}`), 400, "Point is not a polygon", "", 0},

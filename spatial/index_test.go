@@ -168,4 +168,3 @@ func BenchmarkSnapshotSearch(b *testing.B) {
 		})
 	}
 }
-

@@ -5,24 +5,24 @@ import "strings"
 // Roles are the parts attributes play in mudi's analyses and maps. A layer maps each role to one
 // of its fields ([Layer.Roles]); [DetectRoles] fills the map from conventional field codes.
 const (
-	RoleID             = "id"              // BSM 标识码
-	RoleCode           = "code"            // DKBH 地块编号 / ZDDM 宗地代码
-	RoleStatus         = "status"          // the attribute `status=` filters on
-	RoleDistrict       = "district"        // XZQMC / XZQDM 行政区
-	RoleTown           = "town"            // XZMC / XZDM 乡镇(街道)
-	RolePark           = "park"            // YQMC 所在园区
-	RoleOwner          = "owner"           // QLR 权利人
-	RoleTax            = "tax"             // SS 税收(万元)
-	RoleTaxPerMu       = "tax_per_mu"      // MJSS 亩均税收(万元/亩)
-	RoleFAR            = "far"             // RJL 容积率
-	RoleEfficiency     = "efficiency"      // MJDJ 亩均评价等级
-	RoleLowEfficiency  = "low_efficiency"  // SFDX 是否低效
-	RoleLowEffType     = "low_eff_type"    // DXLX 低效类型
-	RoleFiveWei        = "five_wei"        // WWLX 五未类型
-	RoleIdle           = "idle"            // SFXZ 是否闲置
-	RoleDisposalState  = "disposal_state"  // CZZT 处置状态
-	RoleWarning        = "warning"         // YJDJ 预警等级
-	RoleControlType    = "control_type"    // KZXLX 控制线类型
+	RoleID             = "id"               // BSM 标识码
+	RoleCode           = "code"             // DKBH 地块编号 / ZDDM 宗地代码
+	RoleStatus         = "status"           // the attribute `status=` filters on
+	RoleDistrict       = "district"         // XZQMC / XZQDM 行政区
+	RoleTown           = "town"             // XZMC / XZDM 乡镇(街道)
+	RolePark           = "park"             // YQMC 所在园区
+	RoleOwner          = "owner"            // QLR 权利人
+	RoleTax            = "tax"              // SS 税收(万元)
+	RoleTaxPerMu       = "tax_per_mu"       // MJSS 亩均税收(万元/亩)
+	RoleFAR            = "far"              // RJL 容积率
+	RoleEfficiency     = "efficiency"       // MJDJ 亩均评价等级
+	RoleLowEfficiency  = "low_efficiency"   // SFDX 是否低效
+	RoleLowEffType     = "low_eff_type"     // DXLX 低效类型
+	RoleFiveWei        = "five_wei"         // WWLX 五未类型
+	RoleIdle           = "idle"             // SFXZ 是否闲置
+	RoleDisposalState  = "disposal_state"   // CZZT 处置状态
+	RoleWarning        = "warning"          // YJDJ 预警等级
+	RoleControlType    = "control_type"     // KZXLX 控制线类型
 	RoleDeclaredAreaM2 = "declared_area_m2" // ZDMJ 面积(㎡) as delivered
 )
 

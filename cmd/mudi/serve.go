@@ -124,7 +124,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 			}
 		},
 		BeforeServeFunc: func(s *http.Server) error {
-			s.ReadHeaderTimeout = 10 * time.Second         // slow-loris protection
+			s.ReadHeaderTimeout = 10 * time.Second           // slow-loris protection
 			s.ReadTimeout = cfg.RequestTimeout + time.Minute // large uploads on slow links
 			s.WriteTimeout = cfg.RequestTimeout + 30*time.Second
 			s.IdleTimeout = 2 * time.Minute
