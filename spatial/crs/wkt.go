@@ -3,6 +3,8 @@ package crs
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -70,6 +72,9 @@ func authority(root *wktNode) (CRS, bool) {
 	return CRS{}, false
 }
 
+// wgs84InvFlattening is the inverse flattening of the WGS 84 ellipsoid (EPSG:7030).
+const wgs84InvFlattening = 298.257223563
+
 // datum is a geodetic datum this package accepts.
 type datum int
 
@@ -80,7 +85,7 @@ const (
 
 // Normalised names (see normName) of the accepted datums and of their geographic CRSs.
 var (
-	cgcs2000Names = []string{"china2000", "chinageodeticcoordinatesystem2000", "cgcs2000"}
+	cgcs2000Names = []string{"china2000", "chinageodeticcoordinatesystem2000", "cgcs2000", "2000国家大地坐标系"}
 	wgs84Names    = []string{"wgs1984", "wgs84", "worldgeodeticsystem1984", "worldgeodeticsystem1984ensemble"}
 	unnamedNames  = []string{"", "unknown", "unnamed", "undefined", "notspecified"}
 )
@@ -97,15 +102,6 @@ func normName(s string) string {
 		}
 		return -1
 	}, s)
-}
-
-func isOneOf(s string, names []string) bool {
-	for _, n := range names {
-		if s == n {
-			return true
-		}
-	}
-	return false
 }
 
 // datumOf identifies the datum of a geographic CRS element (GEOGCS, BASEGEOGCRS, GEOGCRS…)
@@ -132,27 +128,29 @@ func datumOf(geog *wktNode) (datum, error) {
 	}
 	var onGRS80, onWGS84 bool // the ellipsoid, if one is given
 	if sph != nil {
+		// The CGCS2000 (GRS 80) and WGS 84 ellipsoids differ only in 1/f, by 1.5e-6; allow
+		// 1/f rounded to seven decimals and take the nearer one.
 		a, aOK := sph.number(1)
 		rf, rfOK := sph.number(2)
-		onGRS80 = aOK && rfOK && a == semiMajor && near(rf, invFlattening, 1e-6)
-		onWGS84 = aOK && rfOK && a == semiMajor && near(rf, 298.257223563, 1e-6)
-		if !onGRS80 && !onWGS84 {
+		if !aOK || !rfOK || a != semiMajor || !(near(rf, invFlattening, 1e-5) || near(rf, wgs84InvFlattening, 1e-5)) {
 			return 0, fmt.Errorf("datum %q on ellipsoid %q (a=%s, 1/f=%s): only CGCS2000 and WGS 84 are supported",
 				d.value(0), sph.value(0), sph.value(1), sph.value(2))
 		}
+		onGRS80 = math.Abs(rf-invFlattening) < math.Abs(rf-wgs84InvFlattening)
+		onWGS84 = !onGRS80
 	}
 	name := normName(d.value(0))
-	if isOneOf(name, unnamedNames) {
+	if slices.Contains(unnamedNames, name) {
 		name = normName(geog.value(0))
 	}
 	switch {
-	case isOneOf(name, cgcs2000Names):
+	case slices.Contains(cgcs2000Names, name):
 		return datumCGCS2000, nil
-	case isOneOf(name, wgs84Names):
+	case slices.Contains(wgs84Names, name):
 		return datumWGS84, nil
-	case isOneOf(name, unnamedNames) && onGRS80:
+	case slices.Contains(unnamedNames, name) && onGRS80:
 		return datumCGCS2000, nil
-	case isOneOf(name, unnamedNames) && onWGS84:
+	case slices.Contains(unnamedNames, name) && onWGS84:
 		return datumWGS84, nil
 	}
 	return 0, fmt.Errorf("datum %q: only CGCS2000 and WGS 84 are supported", d.value(0))
@@ -289,8 +287,8 @@ func gaussKrugerFromParams(method string, p wktParams) (CRS, error) {
 	k := p.get(1, paramScaleFactor...)
 	lat0 := p.get(0, paramLatitudeOrigin...)
 	fn := p.get(0, paramFalseNorthing...)
-	found := fmt.Sprintf("%s with central meridian %g, false easting %g, false northing %g, scale factor %g, latitude of origin %g",
-		method, cm, fe, fn, k, lat0)
+	found := fmt.Sprintf("%s with central meridian %s, false easting %s, false northing %s, scale factor %s, latitude of origin %s",
+		method, num(cm), num(fe), num(fn), num(k), num(lat0))
 	if !near(k, 1, 1e-12) || !near(lat0, 0, 1e-9) || !near(fn, 0, 1e-6) {
 		return CRS{}, fmt.Errorf("%s: a CGCS2000 3-degree Gauss-Krüger zone has scale factor 1, latitude of origin 0 and false northing 0", found)
 	}
@@ -321,3 +319,6 @@ func webMercatorFromParams(method string, p wktParams, d datum) (CRS, error) {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// num formats a WKT parameter in plain decimal notation, as .prj files write them.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -163,6 +163,8 @@ func (p *wktParser) node(depth int) (*wktNode, error) {
 		}
 		p.skipSpace()
 		switch {
+		case p.pos >= len(p.s):
+			return nil, p.errorf("unexpected end inside %s", n.keyword)
 		case p.consume(','):
 		case p.consume(']'), p.consume(')'):
 			return n, nil
