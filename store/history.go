@@ -1,0 +1,176 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mudi-gis/mudi/spatial"
+)
+
+// UpdateFeatures writes, in one transaction, the modified features fs of layer l.ID (each
+// must already exist), appends changes to the history of the features they name, and stores l
+// as the layer's metadata (FeatureCount is kept; l.Bound must cover the updated geometries, as
+// [spatial.Snapshot.WithFeatures] computes it). Either all of it is applied or none.
+//
+// Each feature's history entries are numbered on from its last Seq (1 for the first), in the
+// order given; the Seq fields in changes are ignored and, on success, set to the numbers
+// assigned. Times are stored as given.
+//
+// It returns an error wrapping ErrNotFound naming the layer if it does not exist, or naming
+// the feature id if a feature in fs or a key of changes does not exist; nothing is written
+// then. It also fails on an invalid feature or an attribute or change value of an unsupported
+// type.
+func (db *DB) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[spatial.FeatureID][]spatial.Change) error {
+	for i, f := range fs {
+		if err := checkFeature(f); err != nil {
+			return fmt.Errorf("store: update layer %q: feature at index %d: %w", l.ID, i, err)
+		}
+	}
+	fids := make([]spatial.FeatureID, 0, len(changes))
+	for fid, cs := range changes {
+		if len(cs) > 0 {
+			fids = append(fids, fid)
+		}
+	}
+	slices.Sort(fids)
+	type assigned struct {
+		c   *spatial.Change
+		seq uint64
+	}
+	var seqs []assigned
+	err := db.update(func(tx *bolt.Tx) error {
+		old, err := getLayer(tx, l.ID)
+		if err != nil {
+			return err
+		}
+		id := []byte(l.ID)
+		fb := tx.Bucket(bucketFeatures).Bucket(id)
+		if fb == nil {
+			return errors.New("features bucket missing")
+		}
+		var (
+			enc featureEncoder
+			mem arena
+		)
+		for _, f := range fs {
+			k := fidKey(f.ID)
+			if fb.Get(k) == nil {
+				return fmt.Errorf("layer %q feature %d: %w", l.ID, f.ID, ErrNotFound)
+			}
+			v, err := enc.encode(f)
+			if err != nil {
+				return err
+			}
+			if err := fb.Put(k, mem.copy(v)); err != nil {
+				return fmt.Errorf("feature %d: %w", f.ID, err)
+			}
+		}
+		hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(id)
+		if err != nil {
+			return err
+		}
+		for _, fid := range fids {
+			if fb.Get(fidKey(fid)) == nil {
+				return fmt.Errorf("layer %q feature %d: %w", l.ID, fid, ErrNotFound)
+			}
+			seq, err := lastSeq(hb, fid)
+			if err != nil {
+				return err
+			}
+			cs := changes[fid]
+			for i := range cs {
+				seq++
+				v, err := encodeChange(cs[i])
+				if err != nil {
+					return fmt.Errorf("feature %d: %w", fid, err)
+				}
+				if err := hb.Put(historyKey(fid, seq), v); err != nil {
+					return fmt.Errorf("feature %d: %w", fid, err)
+				}
+				seqs = append(seqs, assigned{&cs[i], seq})
+			}
+		}
+		l.FeatureCount = old.FeatureCount
+		return putLayer(tx, l)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("store: update layer %q: %w", l.ID, err)
+	}
+	for _, a := range seqs {
+		a.c.Seq = a.seq
+	}
+	return nil
+}
+
+// lastSeq returns the Seq of the last history entry of feature fid, 0 if it has none.
+func lastSeq(hb *bolt.Bucket, fid spatial.FeatureID) (uint64, error) {
+	c := hb.Cursor()
+	var k []byte
+	if fid == math.MaxUint64 {
+		k, _ = c.Last()
+	} else if k, _ = c.Seek(historyKey(fid+1, 0)); k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil {
+		return 0, nil
+	}
+	if len(k) != 16 {
+		return 0, fmt.Errorf("bad history key %x", k)
+	}
+	if binary.BigEndian.Uint64(k) != uint64(fid) {
+		return 0, nil
+	}
+	seq := binary.BigEndian.Uint64(k[8:])
+	if seq == math.MaxUint64 {
+		return 0, fmt.Errorf("feature %d: history full", fid)
+	}
+	return seq, nil
+}
+
+// History returns the history of feature id of layer layerID in Seq order; an empty, non-nil
+// slice if it has none. It returns an error wrapping ErrNotFound if the layer or the feature
+// does not exist.
+func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, error) {
+	out := []spatial.Change{}
+	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := getLayer(tx, layerID); err != nil {
+			return err
+		}
+		lk := []byte(layerID)
+		fb := tx.Bucket(bucketFeatures).Bucket(lk)
+		if fb == nil || fb.Get(fidKey(id)) == nil {
+			return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
+		}
+		hb := tx.Bucket(bucketHistory).Bucket(lk)
+		if hb == nil {
+			return nil
+		}
+		prefix := fidKey(id)
+		c := hb.Cursor()
+		for k, v := c.Seek(prefix); k != nil && len(k) >= 8 && string(k[:8]) == string(prefix); k, v = c.Next() {
+			if len(k) != 16 {
+				return fmt.Errorf("store: layer %q: bad history key %x", layerID, k)
+			}
+			ch, err := decodeChange(binary.BigEndian.Uint64(k[8:]), v)
+			if err != nil {
+				return fmt.Errorf("layer %q feature %d: %w", layerID, id, err)
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/paulmach/orb"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mudi-gis/mudi/spatial"
+)
+
+// progressEvery is how many features pass between progress calls and between cancellation
+// checks in long loops.
+const progressEvery = 1000
+
+// Layers returns the metadata of every layer, sorted by id.
+func (db *DB) Layers() ([]spatial.Layer, error) {
+	var out []spatial.Layer
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLayers).ForEach(func(k, v []byte) error {
+			l, err := decodeLayer(v)
+			if err != nil {
+				return fmt.Errorf("layer %q: %w", k, err)
+			}
+			out = append(out, l)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Layer returns the metadata of layer id. It returns an error wrapping ErrNotFound if there is
+// no such layer.
+func (db *DB) Layer(id string) (spatial.Layer, error) {
+	var l spatial.Layer
+	err := db.view(func(tx *bolt.Tx) (err error) {
+		l, err = getLayer(tx, id)
+		return err
+	})
+	return l, err
+}
+
+// getLayer reads layer id in tx; ErrNotFound if absent.
+func getLayer(tx *bolt.Tx, id string) (spatial.Layer, error) {
+	v := tx.Bucket(bucketLayers).Get([]byte(id))
+	if v == nil {
+		return spatial.Layer{}, fmt.Errorf("layer %q: %w", id, ErrNotFound)
+	}
+	l, err := decodeLayer(v)
+	if err != nil {
+		return spatial.Layer{}, fmt.Errorf("layer %q: %w", id, err)
+	}
+	return l, nil
+}
+
+func putLayer(tx *bolt.Tx, l spatial.Layer) error {
+	v, err := encodeLayer(l)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketLayers).Put([]byte(l.ID), v)
+}
+
+// LoadLayer returns layer id and all its features in id order, read from one consistent
+// snapshot. The features are new values owned by the caller; their geometries share backing
+// arrays with other features of the same load and must not be modified in place (see
+// [spatial.Feature]). Repeated attribute keys and short repeated string values are shared.
+//
+// It returns an error wrapping ErrNotFound if there is no such layer, and ctx.Err() (wrapped)
+// if ctx is cancelled during the load.
+func (db *DB) LoadLayer(ctx context.Context, id string) (spatial.Layer, []*spatial.Feature, error) {
+	var (
+		l  spatial.Layer
+		fs []*spatial.Feature
+	)
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		if l, err = getLayer(tx, id); err != nil {
+			return err
+		}
+		fb := tx.Bucket(bucketFeatures).Bucket([]byte(id))
+		if fb == nil {
+			return errors.New("features bucket missing")
+		}
+		fs = make([]*spatial.Feature, 0, min(max(l.FeatureCount, 0), 1<<24))
+		dec := newFeatureDecoder()
+		c := fb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(fs)%progressEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if len(k) != 8 || v == nil {
+				return fmt.Errorf("bad feature key %x", k)
+			}
+			f, err := dec.decode(spatial.FeatureID(binary.BigEndian.Uint64(k)), v)
+			if err != nil {
+				return err
+			}
+			if f.Geometry == nil { // never written so; it would crash the index build
+				return fmt.Errorf("feature %d: %w: no geometry", f.ID, errCorrupt)
+			}
+			fs = append(fs, f)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return spatial.Layer{}, nil, err
+	}
+	if err != nil {
+		return spatial.Layer{}, nil, fmt.Errorf("store: load layer %q: %w", id, err)
+	}
+	l.FeatureCount = len(fs)
+	return l, fs, nil
+}
+
+// CreateLayer stores a new layer l with features fs, all or nothing: on any error, including
+// a cancelled ctx or a crash, the store is left as it was. It records FeatureCount and Bound
+// computed from fs (overriding those of l); everything else in l is stored as given, Version
+// included (the caller keeps versions). fs need not be sorted and is not modified.
+//
+// progress, if not nil, is called with the number of features written so far every 1000
+// features and once at the end, before the commit (which then writes and fsyncs the file).
+//
+// It returns an error wrapping ErrExists if layer l.ID exists, an error if l.ID is not a valid
+// layer id or a feature is invalid (nil, id 0, duplicate id, nil geometry, non-finite bound,
+// attribute of an unsupported type), and ctx.Err() (wrapped) if ctx is cancelled.
+func (db *DB) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
+	if !spatial.ValidLayerID(l.ID) {
+		return fmt.Errorf("store: create layer: invalid layer id %q", l.ID)
+	}
+	sorted, bound, err := prepareFeatures(fs)
+	if err != nil {
+		return fmt.Errorf("store: create layer %q: %w", l.ID, err)
+	}
+	l.FeatureCount, l.Bound = len(sorted), bound
+	err = db.update(func(tx *bolt.Tx) error {
+		id := []byte(l.ID)
+		if tx.Bucket(bucketLayers).Get(id) != nil {
+			return fmt.Errorf("layer %q: %w", l.ID, ErrExists)
+		}
+		if err := putLayer(tx, l); err != nil {
+			return err
+		}
+		if _, err := recreateBucket(tx.Bucket(bucketHistory), id); err != nil {
+			return err
+		}
+		fb, err := recreateBucket(tx.Bucket(bucketFeatures), id)
+		if err != nil {
+			return err
+		}
+		return writeFeatures(ctx, fb, sorted, progress)
+	})
+	if errors.Is(err, ErrExists) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("store: create layer %q: %w", l.ID, err)
+	}
+	return nil
+}
+
+// ReplaceLayer atomically replaces the features of existing layer l.ID with fs and its
+// metadata with l, all or nothing (as CreateLayer; FeatureCount and Bound are computed from
+// fs). Features not in fs are removed. History follows feature ids: the history of a feature
+// whose id is in fs is kept (the ledger of a parcel survives a re-import that keeps its id),
+// the history of every other feature is deleted with it.
+//
+// It returns an error wrapping ErrNotFound if layer l.ID does not exist, and the errors of
+// CreateLayer for invalid features or a cancelled ctx.
+func (db *DB) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
+	sorted, bound, err := prepareFeatures(fs)
+	if err != nil {
+		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
+	}
+	l.FeatureCount, l.Bound = len(sorted), bound
+	err = db.update(func(tx *bolt.Tx) error {
+		id := []byte(l.ID)
+		if tx.Bucket(bucketLayers).Get(id) == nil {
+			return fmt.Errorf("layer %q: %w", l.ID, ErrNotFound)
+		}
+		if err := putLayer(tx, l); err != nil {
+			return err
+		}
+		fb, err := recreateBucket(tx.Bucket(bucketFeatures), id)
+		if err != nil {
+			return err
+		}
+		if err := writeFeatures(ctx, fb, sorted, progress); err != nil {
+			return err
+		}
+		return pruneHistory(ctx, tx, id, sorted)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
+	}
+	return nil
+}
+
+// DeleteLayer removes layer id, its features and their history in one transaction. It returns
+// an error wrapping ErrNotFound if there is no such layer.
+func (db *DB) DeleteLayer(id string) error {
+	return db.update(func(tx *bolt.Tx) error {
+		k := []byte(id)
+		layers := tx.Bucket(bucketLayers)
+		if layers.Get(k) == nil {
+			return fmt.Errorf("layer %q: %w", id, ErrNotFound)
+		}
+		if err := layers.Delete(k); err != nil {
+			return fmt.Errorf("store: delete layer %q: %w", id, err)
+		}
+		for _, name := range [][]byte{bucketFeatures, bucketHistory} {
+			err := tx.Bucket(name).DeleteBucket(k)
+			if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return fmt.Errorf("store: delete layer %q: %s: %w", id, name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// PutLayerMeta replaces the metadata of existing layer l.ID (title, roles, control layer,
+// version …) with l, except FeatureCount and Bound, which describe the stored features and
+// are kept. It returns an error wrapping ErrNotFound if there is no such layer.
+func (db *DB) PutLayerMeta(l spatial.Layer) error {
+	return db.update(func(tx *bolt.Tx) error {
+		old, err := getLayer(tx, l.ID)
+		if err != nil {
+			return err
+		}
+		l.FeatureCount, l.Bound = old.FeatureCount, old.Bound
+		return putLayer(tx, l)
+	})
+}
+
+// prepareFeatures validates fs and returns them sorted by id (a copy if fs is not sorted) with
+// the union of their bounds.
+func prepareFeatures(fs []*spatial.Feature) ([]*spatial.Feature, orb.Bound, error) {
+	var bound orb.Bound
+	for i, f := range fs {
+		if err := checkFeature(f); err != nil {
+			return nil, bound, fmt.Errorf("feature at index %d: %w", i, err)
+		}
+		b := f.Bound()
+		if !finite(b) {
+			return nil, bound, fmt.Errorf("feature %d: non-finite coordinates", f.ID)
+		}
+		if i == 0 {
+			bound = b
+		} else {
+			bound = bound.Union(b)
+		}
+	}
+	cmp := func(a, b *spatial.Feature) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	}
+	if !slices.IsSortedFunc(fs, cmp) {
+		fs = slices.Clone(fs)
+		slices.SortFunc(fs, cmp)
+	}
+	for i := 1; i < len(fs); i++ {
+		if fs[i].ID == fs[i-1].ID {
+			return nil, bound, fmt.Errorf("duplicate feature id %d", fs[i].ID)
+		}
+	}
+	return fs, bound, nil
+}
+
+// checkFeature rejects features that would break a restart: the index needs a geometry to
+// compute a bound, and ids start at 1.
+func checkFeature(f *spatial.Feature) error {
+	switch {
+	case f == nil:
+		return errors.New("nil feature")
+	case f.ID == 0:
+		return errors.New("feature id 0 (ids start at 1)")
+	case f.Geometry == nil:
+		return fmt.Errorf("feature %d: no geometry", f.ID)
+	}
+	return nil
+}
+
+// recreateBucket returns an empty nested bucket name in parent, deleting any existing one.
+func recreateBucket(parent *bolt.Bucket, name []byte) (*bolt.Bucket, error) {
+	if err := parent.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return nil, err
+	}
+	return parent.CreateBucket(name)
+}
+
+// writeFeatures puts fs, sorted by id, into the empty bucket b of a write transaction.
+func writeFeatures(ctx context.Context, b *bolt.Bucket, fs []*spatial.Feature, progress func(int)) error {
+	// Keys arrive in ascending order into an empty bucket: fill pages completely.
+	b.FillPercent = 1.0
+	var (
+		enc featureEncoder
+		mem arena
+	)
+	for i, f := range fs {
+		if i%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if progress != nil && i > 0 {
+				progress(i)
+			}
+		}
+		v, err := enc.encode(f)
+		if err != nil {
+			return err
+		}
+		// bbolt keeps the key and value slices until the commit: they must not be reused.
+		if err := b.Put(mem.copy(fidKey(f.ID)), mem.copy(v)); err != nil {
+			return fmt.Errorf("feature %d: %w", f.ID, err)
+		}
+	}
+	if progress != nil {
+		progress(len(fs))
+	}
+	return ctx.Err()
+}
+
+// pruneHistory deletes, from the history of layer id, the entries of features not in fs
+// (sorted by id).
+func pruneHistory(ctx context.Context, tx *bolt.Tx, id []byte, fs []*spatial.Feature) error {
+	hb := tx.Bucket(bucketHistory).Bucket(id)
+	if hb == nil {
+		_, err := tx.Bucket(bucketHistory).CreateBucket(id)
+		return err
+	}
+	var doomed [][]byte
+	c := hb.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) != 16 {
+			return fmt.Errorf("bad history key %x", k)
+		}
+		fid := spatial.FeatureID(binary.BigEndian.Uint64(k))
+		_, found := slices.BinarySearchFunc(fs, fid, func(f *spatial.Feature, id spatial.FeatureID) int {
+			switch {
+			case f.ID < id:
+				return -1
+			case f.ID > id:
+				return 1
+			}
+			return 0
+		})
+		if !found {
+			doomed = append(doomed, slices.Clone(k))
+		}
+	}
+	// Delete after the walk: deleting under a moving cursor can skip keys.
+	for i, k := range doomed {
+		if i%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := hb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// arena hands out copies of byte slices carved from large blocks, so that a bulk write does
+// not allocate once per key and value. Blocks are never reused.
+type arena struct{ block []byte }
+
+const arenaBlock = 1 << 20
+
+func (a *arena) copy(b []byte) []byte {
+	if cap(a.block)-len(a.block) < len(b) {
+		a.block = make([]byte, 0, max(arenaBlock, len(b)))
+	}
+	n := len(a.block)
+	a.block = append(a.block, b...)
+	return a.block[n:len(a.block):len(a.block)]
+}
