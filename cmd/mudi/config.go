@@ -13,7 +13,7 @@ import (
 // setting is one configuration value with its flag name and MUDI_* environment twin.
 type setting struct {
 	flag, env, usage string
-	secret           bool
+	secret, isBool   bool
 	set              func(string) error
 	get              func() string
 }
@@ -57,7 +57,7 @@ func (s *settings) integer(p *int, flagName, usage string) {
 }
 
 func (s *settings) boolean(p *bool, flagName, usage string) {
-	s.add(setting{flag: flagName, usage: usage,
+	s.add(setting{flag: flagName, usage: usage, isBool: true,
 		set: func(v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -106,8 +106,7 @@ func (s *settings) parse(args []string, getenv func(string) string, environ []st
 	fs := flag.NewFlagSet("mudi "+s.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, st := range s.list {
-		st := st
-		fs.Func(st.flag, st.usage+" (env "+st.env+")", st.set)
+		fs.Var(flagValue{st}, st.flag, st.usage+" (env "+st.env+")")
 	}
 	// Allow flags after positional arguments (mudi import FILE --layer x).
 	var positional []string
@@ -156,3 +155,15 @@ func knownEnv() map[string]bool {
 	}
 	return known
 }
+
+// flagValue adapts a setting to flag.Value.
+type flagValue struct{ st setting }
+
+func (v flagValue) String() string {
+	if v.st.get == nil || v.st.secret {
+		return ""
+	}
+	return v.st.get()
+}
+func (v flagValue) Set(s string) error { return v.st.set(s) }
+func (v flagValue) IsBoolFlag() bool   { return v.st.isBool }

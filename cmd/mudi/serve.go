@@ -140,14 +140,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	return nil
 }
 
-// openStore opens DATA/mudi.db, failing fast when another process holds it.
+// openStore opens DATA/mudi.db. When another process holds the file it fails within a second
+// with an error that names the file and the lock.
 func openStore(dir string) (*store.DB, error) {
-	path := filepath.Join(dir, "mudi.db")
-	db, err := store.Open(path, store.Options{Timeout: time.Second})
-	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("%w (the data directory %s is locked by another mudi process; stop it or use another --data)", err, dir)
-	}
-	return db, err
+	return store.Open(filepath.Join(dir, "mudi.db"), store.Options{Timeout: time.Second})
 }
 
 // loadIndex loads every stored layer into the index; it returns the number of features.

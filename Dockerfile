@@ -1,0 +1,20 @@
+# syntax=docker/dockerfile:1
+# Build: a static binary (pure Go, CGO off).
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/mudi ./cmd/mudi \
+ && mkdir -p /out/data
+
+# Run: nothing but the binary, as a non-root user.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/mudi /usr/local/bin/mudi
+COPY --from=build --chown=65532:65532 /out/data /data
+USER 65532:65532
+ENV MUDI_ADDR=:8080 MUDI_DATA=/data
+EXPOSE 8080
+VOLUME /data
+ENTRYPOINT ["/usr/local/bin/mudi"]
+CMD ["serve"]
