@@ -111,6 +111,7 @@ func (s *Server) patchFeature(c *echo.Context) error {
 		return err
 	}
 	s.index.Put(sn.WithFeatures(l, []*spatial.Feature{next}))
+	s.tiles.Invalidate(l.ID, l.Version, f.Bound(), next.Bound())
 	s.log.Info("feature edited", "request_id", requestID(c), "layer", l.ID, "feature", next.ID, "changes", len(changes))
 	return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(next))
 }

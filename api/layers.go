@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -332,6 +333,7 @@ func (s *Server) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snaps
 	}
 	sn := spatial.NewSnapshot(l, imp.Features)
 	s.index.Put(sn)
+	s.invalidateReplaced(old, sn)
 	return sn, nil
 }
 
@@ -493,6 +495,7 @@ func (s *Server) deleteLayer(c *echo.Context) error {
 		return err
 	}
 	s.index.Remove(sn.Layer.ID)
+	s.tiles.DropLayer(sn.Layer.ID)
 	s.log.Info("layer deleted", "request_id", requestID(c), "layer", sn.Layer.ID)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -552,6 +555,11 @@ func (s *Server) patchLayer(c *echo.Context) error {
 	}
 	next := sn.WithLayer(l)
 	s.index.Put(next)
+	if reflect.DeepEqual(sn.Layer.Roles, l.Roles) {
+		s.tiles.Invalidate(l.ID, l.Version) // nothing a tile shows has changed
+	} else {
+		s.tiles.InvalidateLayer(l.ID, l.Version) // tiles carry the role fields
+	}
 	return sendJSON(c, http.StatusOK, "", viewLayer(next.Layer))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/tiles"
 )
 
 // Store is the persistence the API needs; *store.DB implements it.
@@ -42,6 +44,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Now returns the current time (for history entries); default time.Now.
 	Now func() time.Time
+
+	// Tiles configures the vector tile renderer (zero value: MVT defaults, buffer 64).
+	Tiles tiles.Options
+	// TileCacheBytes bounds the in-memory tile cache; 0 turns it off.
+	TileCacheBytes int64
 }
 
 // Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use.
@@ -51,6 +58,9 @@ type Server struct {
 	store Store
 	index *spatial.Index
 	echo  *echo.Echo
+
+	renderer *tiles.Renderer
+	tiles    *tiles.Service
 
 	writeMu sync.Mutex // serialises writes: one writer for the store and the index
 	ready   atomic.Bool
@@ -75,7 +85,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, index: cfg.Index}
+	r, err := tiles.NewRenderer(cfg.Tiles)
+	if err != nil {
+		return nil, fmt.Errorf("api: tiles: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, index: cfg.Index,
+		renderer: r, tiles: tiles.NewService(r, tiles.NewCache(cfg.TileCacheBytes))}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Logger, HTTPErrorHandler: s.handleError})
 	e.Use(
 		withRequestID,
@@ -115,6 +130,11 @@ func (s *Server) routes() {
 	e.GET("/api/layers/:id/features/:fid", s.getFeature)
 	e.PATCH("/api/layers/:id/features/:fid", s.patchFeature, write...)
 	e.GET("/api/layers/:id/features/:fid/history", s.featureHistory)
+
+	e.GET("/tiles/:layers", s.tileJSON)
+	e.GET("/tiles/:layers/metadata.json", s.tileMetadata)
+	e.GET("/tiles/:layers/:z/:x/:y", s.tile)
+	e.GET("/styles/:name", s.style)
 
 	e.RouteNotFound("/*", func(c *echo.Context) error {
 		return notFound("no route for %s %s", c.Request().Method, c.Request().URL.Path)

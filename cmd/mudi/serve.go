@@ -101,6 +101,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	srv, err := api.New(api.Config{
 		Logger: log, Store: db, Index: &index, KeyHashes: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
+		TileCacheBytes: int64(cfg.TileCacheMB) << 20,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+	"github.com/paulmach/orb"
+
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/tiles"
+)
+
+const mimeMVT = "application/vnd.mapbox-vector-tile"
+
+// tileLayers returns the snapshots of a comma-separated list of layer ids, or a 404 naming the
+// first unknown one.
+func (s *Server) tileLayers(list string) ([]*spatial.Snapshot, error) {
+	ids := strings.Split(list, ",")
+	snaps := make([]*spatial.Snapshot, 0, len(ids))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return nil, badParam("layers", "layer %q is listed twice", id)
+		}
+		seen[id] = true
+		sn := s.index.Layer(id)
+		if sn == nil {
+			return nil, notFound("layer %q does not exist", id)
+		}
+		snaps = append(snaps, sn)
+	}
+	return snaps, nil
+}
+
+// tile serves GET /tiles/{layers}/{z}/{x}/{y}.mvt (or .pbf).
+func (s *Server) tile(c *echo.Context) error {
+	y, ok := strings.CutSuffix(c.Param("y"), ".mvt")
+	if !ok {
+		if y, ok = strings.CutSuffix(c.Param("y"), ".pbf"); !ok {
+			return notFound("tiles end in .mvt or .pbf")
+		}
+	}
+	coord, err := tiles.ParseCoord(c.Param("z"), c.Param("x"), y)
+	if err != nil {
+		var ce *tiles.CoordError
+		if errors.As(err, &ce) {
+			return badParam(ce.Param, "%v", ce.Err)
+		}
+		return badParam("z", "%v", err)
+	}
+	snaps, err := s.tileLayers(c.Param("layers"))
+	if err != nil {
+		return err
+	}
+	t, err := s.tiles.Tile(c.Request().Context(), snaps, coord)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	// Clients may keep tiles but must revalidate: an edit shows on the very next request, and an
+	// unchanged tile costs a 304.
+	h.Set("Cache-Control", "public, no-cache")
+	h.Set("Vary", "Accept-Encoding")
+	if t.Empty() {
+		return c.NoContent(http.StatusNoContent)
+	}
+	body, etag := t.MVT, t.ETag
+	if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+		body, etag = t.Gzipped(), t.GzipETag()
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, mimeMVT, body)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (q > 0).
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.TrimSpace(name) != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// etagMatches implements If-None-Match's weak comparison against a strong ETag.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, part := range strings.Split(header, ",") {
+		p := strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if p == "*" || p == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// baseURL is the scheme and host the client used, for the absolute URLs that TileJSON and
+// styles need.
+func baseURL(c *echo.Context) string {
+	r := c.Request()
+	scheme := c.Scheme()
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/ ,") {
+		host = h
+	}
+	return scheme + "://" + host
+}
+
+// tileJSON serves GET /tiles/{layers}.json (TileJSON 3.0.0).
+func (s *Server) tileJSON(c *echo.Context) error {
+	list, ok := strings.CutSuffix(c.Param("layers"), ".json")
+	if !ok {
+		return notFound("TileJSON is at /tiles/{layers}.json")
+	}
+	snaps, err := s.tileLayers(list)
+	if err != nil {
+		return err
+	}
+	tj := s.renderer.TileJSON(snaps, baseURL(c)+"/tiles/"+list+"/{z}/{x}/{y}.mvt")
+	return sendJSON(c, http.StatusOK, "", tj)
+}
+
+// tileMetadata serves GET /tiles/{layers}/metadata.json, the tippecanoe-style metadata that
+// GDAL's MVT driver reads (MVT:http://host/tiles/{layers}).
+func (s *Server) tileMetadata(c *echo.Context) error {
+	snaps, err := s.tileLayers(c.Param("layers"))
+	if err != nil {
+		return err
+	}
+	return sendJSON(c, http.StatusOK, "", s.renderer.Metadata(snaps, c.Param("layers")))
+}
+
+// style serves GET /styles/{name}.json: the MapLibre style over every layer.
+func (s *Server) style(c *echo.Context) error {
+	name, ok := strings.CutSuffix(c.Param("name"), ".json")
+	if !ok || name != "default" {
+		return notFound("style %q does not exist (there is /styles/default.json)", c.Param("name"))
+	}
+	snaps := s.index.Layers()
+	ids := make([]string, len(snaps))
+	for i, sn := range snaps {
+		ids[i] = sn.Layer.ID
+	}
+	b, err := tiles.Style(name, snaps, baseURL(c)+"/tiles/"+strings.Join(ids, ",")+".json")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, no-cache")
+	return c.JSONBlob(http.StatusOK, b)
+}
+
+// invalidateReplaced tells the tile cache what a new version of a layer changed: the old and
+// new bounds of every feature that differs between the snapshots (all tiles of the layer when
+// too many differ to list).
+func (s *Server) invalidateReplaced(old, next *spatial.Snapshot) {
+	if old == nil || !reflect.DeepEqual(old.Layer.Roles, next.Layer.Roles) || !reflect.DeepEqual(old.Layer.Fields, next.Layer.Fields) {
+		s.tiles.InvalidateLayer(next.Layer.ID, next.Layer.Version)
+		return
+	}
+	bounds, ok := changedBounds(old, next, 4096)
+	if !ok {
+		s.tiles.InvalidateLayer(next.Layer.ID, next.Layer.Version)
+		return
+	}
+	s.tiles.Invalidate(next.Layer.ID, next.Layer.Version, bounds...)
+}
+
+// changedBounds returns the old and new bounds of the features that differ between two
+// snapshots of a layer (added, removed, or with another geometry or attributes), or false when
+// more than limit bounds would be needed.
+func changedBounds(old, next *spatial.Snapshot, limit int) ([]orb.Bound, bool) {
+	var out []orb.Bound
+	of, nf := old.Features(), next.Features()
+	i, j := 0, 0
+	for i < len(of) || j < len(nf) {
+		switch {
+		case j == len(nf) || (i < len(of) && of[i].ID < nf[j].ID):
+			out = append(out, of[i].Bound())
+			i++
+		case i == len(of) || nf[j].ID < of[i].ID:
+			out = append(out, nf[j].Bound())
+			j++
+		default:
+			if !sameFeature(of[i], nf[j]) {
+				out = append(out, of[i].Bound(), nf[j].Bound())
+			}
+			i++
+			j++
+		}
+		if len(out) > limit {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func sameFeature(a, b *spatial.Feature) bool {
+	return a == b || (a.Derived == b.Derived && orb.Equal(a.Geometry, b.Geometry) && reflect.DeepEqual(a.Attrs, b.Attrs))
+}
