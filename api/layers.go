@@ -322,6 +322,9 @@ func (s *Server) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snaps
 	if err := s.settle(&l, oldMeta, req.Roles, req.Control, imp.Fields); err != nil {
 		return nil, err
 	}
+	if err := s.derive(ctx, &l, imp.Features); err != nil {
+		return nil, err
+	}
 	var err error
 	if req.Replace {
 		err = s.store.ReplaceLayer(ctx, l, imp.Features, req.Progress)
@@ -334,6 +337,11 @@ func (s *Server) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snaps
 	sn := spatial.NewSnapshot(l, imp.Features)
 	s.index.Put(sn)
 	s.invalidateReplaced(old, sn)
+	if l.Kind == spatial.KindControl {
+		if err := s.rederiveUsers(ctx, l.ID); err != nil {
+			return nil, err
+		}
+	}
 	return sn, nil
 }
 
@@ -559,6 +567,12 @@ func (s *Server) patchLayer(c *echo.Context) error {
 		s.tiles.Invalidate(l.ID, l.Version) // nothing a tile shows has changed
 	} else {
 		s.tiles.InvalidateLayer(l.ID, l.Version) // tiles carry the role fields
+	}
+	if l.ControlLayer != sn.Layer.ControlLayer {
+		if err := s.rederive(c.Request().Context(), next); err != nil {
+			return err
+		}
+		next = s.index.Layer(l.ID)
 	}
 	return sendJSON(c, http.StatusOK, "", viewLayer(next.Layer))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/analysis"
 	"github.com/mudi-gis/mudi/spatial/crs"
 	"github.com/mudi-gis/mudi/store"
 )
@@ -66,6 +67,7 @@ func toProblem(err error) *Problem {
 		invalidErr *spatial.InvalidFeaturesError
 		maxBytes   *http.MaxBytesError
 		httpErr    *echo.HTTPError
+		paramErr   *analysis.ParamError
 	)
 	switch {
 	case errors.As(err, &syntaxErr):
@@ -76,6 +78,8 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &invalidErr):
 		p = problem(http.StatusBadRequest, "invalid-features", "invalid features", invalidErr.Error()[len("spatial: invalid features: "):])
 		p.Errors = invalidErr.Problems
+	case errors.As(err, &paramErr):
+		p = badParam(paramErr.Param, "%s", paramErr.Reason)
 	case errors.Is(err, spatial.ErrInvalidGeometry):
 		p = problem(http.StatusBadRequest, "invalid-geometry", "invalid geometry", err.Error())
 	case errors.Is(err, crs.ErrUnsupported):

@@ -33,7 +33,7 @@ type Store interface {
 // Config configures a [Server]. Logger, Store and Index are required.
 type Config struct {
 	Logger *slog.Logger
-	Store  Store
+	Store  Store // when it also implements AnalysisStore, analyses can be saved
 	Index  *spatial.Index
 
 	// KeyHashes are the accepted write keys, as [HashKey] returns them.
@@ -53,11 +53,12 @@ type Config struct {
 
 // Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store Store
-	index *spatial.Index
-	echo  *echo.Echo
+	cfg      Config
+	log      *slog.Logger
+	store    Store
+	analyses AnalysisStore
+	index    *spatial.Index
+	echo     *echo.Echo
 
 	renderer *tiles.Renderer
 	tiles    *tiles.Service
@@ -89,7 +90,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: tiles: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, index: cfg.Index,
+	as, _ := cfg.Store.(AnalysisStore)
+	if as == nil {
+		return nil, errors.New("api: Config.Store must also keep analyses (AnalysisStore)")
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, analyses: as, index: cfg.Index,
 		renderer: r, tiles: tiles.NewService(r, tiles.NewCache(cfg.TileCacheBytes))}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Logger, HTTPErrorHandler: s.handleError})
 	e.Use(
@@ -130,6 +135,12 @@ func (s *Server) routes() {
 	e.GET("/api/layers/:id/features/:fid", s.getFeature)
 	e.PATCH("/api/layers/:id/features/:fid", s.patchFeature, write...)
 	e.GET("/api/layers/:id/features/:fid/history", s.featureHistory)
+
+	e.GET("/api/analyses", s.listAnalyses)
+	e.POST("/api/analyses", s.postAnalysis, write...)
+	e.GET("/api/analyses/:id", s.preset) // the presets, then saved analyses by id
+	e.DELETE("/api/analyses/:id", s.deleteAnalysis, write...)
+	e.GET("/api/stats", s.stats)
 
 	e.GET("/tiles/:layers", s.tileJSON)
 	e.GET("/tiles/:layers/metadata.json", s.tileMetadata)

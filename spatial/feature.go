@@ -158,8 +158,11 @@ type Layer struct {
 	Fields       []Field           `json:"fields"`
 	Roles        map[string]string `json:"roles"`                   // role → field name
 	ControlLayer string            `json:"control_layer,omitempty"` // parcels layers only
-	Created      time.Time         `json:"created"`
-	Updated      time.Time         `json:"updated"`
+	// ControlVersion is the version of ControlLayer that the derived attributes were computed
+	// against (0: none); a mismatch means they must be recomputed.
+	ControlVersion uint64    `json:"control_version,omitempty"`
+	Created        time.Time `json:"created"`
+	Updated        time.Time `json:"updated"`
 }
 
 var layerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

@@ -224,7 +224,7 @@ func TestKillDuringImport(t *testing.T) {
 func startHelper(t *testing.T, mode, path, arg string) (*exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), "MUDI_STORE_HELPER="+mode, "MUDI_STORE_HELPER_PATH="+path, "MUDI_STORE_HELPER_ARG="+arg)
+	cmd.Env = append(os.Environ(), "MUDITEST_STORE_HELPER="+mode, "MUDITEST_STORE_HELPER_PATH="+path, "MUDITEST_STORE_HELPER_ARG="+arg)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -255,11 +255,11 @@ func startHelper(t *testing.T, mode, path, arg string) (*exec.Cmd, <-chan string
 
 // TestHelperProcess is not a test: it is the body of the helper processes of startHelper.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv("MUDI_STORE_HELPER")
+	mode := os.Getenv("MUDITEST_STORE_HELPER")
 	if mode == "" {
 		t.Skip("helper process only")
 	}
-	path := os.Getenv("MUDI_STORE_HELPER_PATH")
+	path := os.Getenv("MUDITEST_STORE_HELPER_PATH")
 	db, err := Open(path, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
@@ -270,7 +270,7 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Println("ready")
 		bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin or kills us
 	case "import":
-		n, _ := strconv.Atoi(os.Getenv("MUDI_STORE_HELPER_ARG"))
+		n, _ := strconv.Atoi(os.Getenv("MUDITEST_STORE_HELPER_ARG"))
 		fs := syntheticFeatures(n, 7)
 		err := db.CreateLayer(context.Background(), testLayer("big"), fs, func(done int) {
 			fmt.Printf("progress %d\n", done)

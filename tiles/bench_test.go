@@ -86,10 +86,10 @@ func BenchmarkServiceCached(b *testing.B) {
 
 // TestLargeCounty renders every tile at z0–z16 over the generated 100 000-parcel county and
 // reports the largest tile per zoom (SPEC: none over 500 KB) and the z14 latency percentiles.
-// It takes a few minutes: run it with MUDI_LARGE=1 go test -run TestLargeCounty -v ./tiles.
+// It takes a few minutes: run it with MUDITEST_LARGE=1 go test -run TestLargeCounty -v ./tiles.
 func TestLargeCounty(t *testing.T) {
-	if os.Getenv("MUDI_LARGE") == "" {
-		t.Skip("set MUDI_LARGE=1 to render every z0–z16 tile of the 100 000-parcel county")
+	if os.Getenv("MUDITEST_LARGE") == "" {
+		t.Skip("set MUDITEST_LARGE=1 to render every z0–z16 tile of the 100 000-parcel county")
 	}
 	cty := countyOf100k(t)
 	r := newTestRenderer(t, Options{})

@@ -112,6 +112,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		}
 		log.Info("embedded sample loaded", "layers", len(index.Layers()), "dur_ms", time.Since(start).Milliseconds())
 	}
+	if err := srv.Reconcile(ctx); err != nil {
+		return fmt.Errorf("bring derived attributes up to date: %w", err)
+	}
 	srv.SetReady(true)
 	sc := echo.StartConfig{
 		Address:         cfg.Addr,
