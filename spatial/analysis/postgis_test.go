@@ -27,7 +27,7 @@ import (
 // port, the generated county is loaded, and the same questions are asked in SQL. The test skips
 // when PostgreSQL or PostGIS is not installed (Debian: postgresql-15-postgis-3).
 //
-// MUDITEST_PG_N sets the county size (default 2000). MUDITEST_PG_BENCH=1 runs TestPostGISTiming, which
+// MUDITEST_PG_N sets the county size (default 20000, the county the acceptance names). MUDITEST_PG_BENCH=1 runs TestPostGISTiming, which
 // times the equivalent SQL on the county of MUDITEST_PG_N parcels (default 100000) for comparison
 // with the Go benchmarks.
 
@@ -200,7 +200,7 @@ func parseFloat(tb testing.TB, s string) float64 {
 // (tolerance 0 and 20 m) and block areas with PostGIS on the generated county.
 func TestPostGISCrossCheck(t *testing.T) {
 	pg := startPostGIS(t)
-	n := pgN(2000)
+	n := pgN(20000)
 	parcels, control := county(t, n)
 	t.Logf("county N=%d: %d parcels, %d control polygons", n, parcels.Len(), control.Len())
 	pg.load(t, "parcels", parcels)
