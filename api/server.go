@@ -118,40 +118,6 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // SetReady marks the server ready (GET /readyz answers 200) once the index is loaded.
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-func (s *Server) routes() {
-	e := s.echo
-	write := []echo.MiddlewareFunc{s.requireKey, s.limitBody}
-
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-
-	e.GET("/api/layers", s.listLayers)
-	e.POST("/api/layers", s.createLayer, write...)
-	e.GET("/api/layers/:id", s.getLayer)
-	e.PUT("/api/layers/:id", s.replaceLayer, write...)
-	e.PATCH("/api/layers/:id", s.patchLayer, write...)
-	e.DELETE("/api/layers/:id", s.deleteLayer, write...)
-
-	e.GET("/api/layers/:id/features/:fid", s.getFeature)
-	e.PATCH("/api/layers/:id/features/:fid", s.patchFeature, write...)
-	e.GET("/api/layers/:id/features/:fid/history", s.featureHistory)
-
-	e.GET("/api/analyses", s.listAnalyses)
-	e.POST("/api/analyses", s.postAnalysis, write...)
-	e.GET("/api/analyses/:id", s.preset) // the presets, then saved analyses by id
-	e.DELETE("/api/analyses/:id", s.deleteAnalysis, write...)
-	e.GET("/api/stats", s.stats)
-
-	e.GET("/tiles/:layers", s.tileJSON)
-	e.GET("/tiles/:layers/metadata.json", s.tileMetadata)
-	e.GET("/tiles/:layers/:z/:x/:y", s.tile)
-	e.GET("/styles/:name", s.style)
-
-	e.RouteNotFound("/*", func(c *echo.Context) error {
-		return notFound("no route for %s %s", c.Request().Method, c.Request().URL.Path)
-	})
-}
-
 // timeout bounds the request's context.
 func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
