@@ -10,7 +10,7 @@ import (
 // router is built and from which the OpenAPI document is generated, so the two cannot drift.
 type Route struct {
 	Method  string
-	Path    string // Echo syntax: /api/layers/:id
+	Path    string           // Echo syntax: /api/layers/:id
 	Handler echo.HandlerFunc `json:"-"`
 	// Write routes need an API key and have their bodies limited.
 	Write bool
