@@ -166,7 +166,7 @@ func bboxParam(v string) ([]float64, error) {
 func (s *Server) spec(req analysisRequest) (analysis.Spec, *spatial.Snapshot, *spatial.Snapshot, error) {
 	var spec analysis.Spec
 	if req.Layer == "" {
-		req.Layer = s.onlyParcelsLayer()
+		req.Layer = s.onlyLayer(spatial.KindParcels)
 		if req.Layer == "" {
 			return spec, nil, nil, badParam("layer", "name the parcels layer to analyse")
 		}
@@ -215,20 +215,6 @@ func (s *Server) spec(req analysisRequest) (analysis.Spec, *spatial.Snapshot, *s
 		return spec, nil, nil, err
 	}
 	return spec, parcels, control, nil
-}
-
-// onlyParcelsLayer returns the id of the only parcels layer, or "".
-func (s *Server) onlyParcelsLayer() string {
-	var id string
-	for _, sn := range s.index.Layers() {
-		if sn.Layer.Kind == spatial.KindParcels {
-			if id != "" {
-				return ""
-			}
-			id = sn.Layer.ID
-		}
-	}
-	return id
 }
 
 func (s *Server) runAnalysis(ctx context.Context, req analysisRequest) (*analysis.Result, analysis.Spec, error) {
@@ -392,7 +378,7 @@ func (s *Server) stats(c *echo.Context) error {
 	}
 	id := q.Get("layer")
 	if id == "" {
-		if id = s.onlyParcelsLayer(); id == "" {
+		if id = s.onlyLayer(spatial.KindParcels); id == "" {
 			return badParam("layer", "name the parcels layer")
 		}
 	}

@@ -398,7 +398,7 @@ func (s *Server) settle(l *spatial.Layer, old *spatial.Layer, overrides map[stri
 		return nil
 	}
 	if l.ControlLayer == "" && control == nil {
-		l.ControlLayer = s.defaultControl()
+		l.ControlLayer = s.onlyLayer(spatial.KindControl)
 	}
 	return s.checkControl("control", l.ControlLayer)
 }
@@ -412,11 +412,11 @@ func hasField(fields []spatial.Field, name string) bool {
 	return false
 }
 
-// defaultControl returns the only control layer, or "" when there are none or several.
-func (s *Server) defaultControl() string {
+// onlyLayer returns the id of the only layer of kind k, or "" when there are none or several.
+func (s *Server) onlyLayer(k spatial.Kind) string {
 	var id string
 	for _, sn := range s.index.Layers() {
-		if sn.Layer.Kind == spatial.KindControl {
+		if sn.Layer.Kind == k {
 			if id != "" {
 				return ""
 			}
