@@ -41,12 +41,18 @@ func mudiCmd(t testing.TB, args ...string) *exec.Cmd {
 // startServe runs serve in-process on a random port and returns its base URL.
 func startServe(t *testing.T, ctx context.Context, cfg serveConfig) (string, <-chan error) {
 	t.Helper()
+	return startServeTo(t, ctx, cfg, io.Discard)
+}
+
+// startServeTo is startServe with serve's standard output going to stdout.
+func startServeTo(t *testing.T, ctx context.Context, cfg serveConfig, stdout io.Writer) (string, <-chan error) {
+	t.Helper()
 	addrs := make(chan net.Addr, 1)
 	cfg.listening = func(a net.Addr) { addrs <- a }
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	log, _ := newLogger("text", &logs)
-	go func() { done <- serve(ctx, cfg, log, io.Discard) }()
+	go func() { done <- serve(ctx, cfg, log, stdout) }()
 	select {
 	case a := <-addrs:
 		return "http://" + a.String(), done
