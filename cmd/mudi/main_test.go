@@ -140,6 +140,7 @@ func TestSecondServeOnTheSameDataFailsFast(t *testing.T) {
 	if elapsed > 2*time.Second {
 		t.Errorf("second serve took %v to fail, want ≤ 2 s", elapsed)
 	}
+	t.Logf("second serve failed after %v: %s", elapsed.Round(time.Millisecond), strings.TrimSpace(stderr.String()))
 	msg := stderr.String()
 	if !strings.Contains(msg, "lock") || !strings.Contains(msg, filepath.Join(cfg.Data, "mudi.db")) {
 		t.Errorf("message does not name the lock: %s", msg)
