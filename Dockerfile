@@ -1,10 +1,21 @@
 # syntax=docker/dockerfile:1
+# Web viewer: web/ built with Vite into api/web/dist, which the Go build embeds.
+FROM node:20-bookworm AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/index.html web/vite.config.js ./
+COPY web/src ./src
+RUN npm run build
+
 # Build: a static binary (pure Go, CGO off).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+RUN rm -rf api/web/dist
+COPY --from=web /src/api/web/dist ./api/web/dist
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/mudi ./cmd/mudi \
  && mkdir -p /out/data
 

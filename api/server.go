@@ -49,6 +49,10 @@ type Config struct {
 	Tiles tiles.Options
 	// TileCacheBytes bounds the in-memory tile cache; 0 turns it off.
 	TileCacheBytes int64
+
+	// BasemapURL is the web viewer's optional raster basemap, an XYZ URL template such as
+	// Tianditu's with a key (see [CheckBasemapURL]); "" shows a plain background.
+	BasemapURL string
 }
 
 // Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use.

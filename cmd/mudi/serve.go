@@ -31,6 +31,7 @@ type serveConfig struct {
 	RequestTimeout time.Duration
 	APIKeys        []string
 	LogFormat      string
+	BasemapURL     string
 
 	// listening, when set, receives the address the server listens on (tests use :0).
 	listening func(net.Addr)
@@ -51,6 +52,12 @@ func newServeSettings(c *serveConfig) *settings {
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated write keys; when empty one is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
+	// The URL may carry a key (Tianditu's tk=…): it is masked in the logged configuration, though
+	// the browser necessarily sees it.
+	s.add(setting{flag: "basemap-url", secret: true,
+		usage: "web viewer's raster basemap, an XYZ URL template with {z}, {x} and {y} (e.g. Tianditu with tk=KEY); empty: plain background",
+		set:   func(v string) error { c.BasemapURL = v; return api.CheckBasemapURL(v) },
+		get:   func() string { return c.BasemapURL }})
 	return s
 }
 
@@ -101,7 +108,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	srv, err := api.New(api.Config{
 		Logger: log, Store: db, Index: &index, KeyHashes: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
-		TileCacheBytes: int64(cfg.TileCacheMB) << 20,
+		TileCacheBytes: int64(cfg.TileCacheMB) << 20, BasemapURL: cfg.BasemapURL,
 	})
 	if err != nil {
 		return err
