@@ -18,6 +18,8 @@ import (
 
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/analysis"
+	"github.com/mudi-gis/mudi/spatial/cql2"
+	"github.com/mudi-gis/mudi/spatial/crs"
 	"github.com/mudi-gis/mudi/store"
 )
 
@@ -178,12 +180,19 @@ func (s *Server) spec(req analysisRequest) (analysis.Spec, *spatial.Snapshot, *s
 	if parcels.Layer.Kind != spatial.KindParcels {
 		return spec, nil, nil, badParam("layer", "layer %q is a %s layer, not a parcels layer", req.Layer, parcels.Layer.Kind)
 	}
+	var filter *cql2.Expr
 	if req.Filter != "" {
-		return spec, nil, nil, badParam("filter", "attribute filters are not supported by this version; select with status and bbox")
+		var err error
+		if filter, err = parseFilter("filter", req.Filter, crs.CRS84, parcels.Layer); err != nil {
+			return spec, nil, nil, err
+		}
 	}
 	spec = analysis.Spec{
 		Layer: req.Layer, Status: req.Status, Overlay: req.Overlay, Positions: req.Positions,
 		SliverRatio: req.SliverRatio, Group: req.Group, MinMu: req.MinMu, MaxMu: req.MaxMu,
+	}
+	if filter != nil {
+		spec.Filter, spec.FilterText = filter.Match, req.Filter
 	}
 	if req.ToleranceM != nil {
 		spec.ToleranceM = *req.ToleranceM

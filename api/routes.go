@@ -125,7 +125,7 @@ func (s *Server) layerRoutes() []Route {
 func (s *Server) analysisRoutes() []Route {
 	p := func(name, typ, desc string) Param { return Param{Name: name, Type: typ, Description: desc} }
 	common := []Param{p("layer", "string", "parcels layer (default: the only one)"), p("status", "string", "comma-separated status values, * for all"),
-		p("filter", "string", "attribute filter"), p("bbox", "string", "west,south,east,north in lon/lat")}
+		p("filter", "string", "CQL2-text filter"), p("bbox", "string", "west,south,east,north in lon/lat")}
 	return []Route{
 		{Method: "GET", Path: "/api/analyses", Handler: s.listAnalyses, OperationID: "listAnalyses", Tag: "analyses",
 			Summary: "Saved analyses", Responses: map[int]string{200: "the saved analyses"}},
