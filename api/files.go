@@ -1,4 +1,208 @@
 package api
 
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/crs"
+	"github.com/mudi-gis/mudi/spatial/gisio"
+)
+
 // fileRoutes returns the routes of GIS file import and export (Shapefile, GeoPackage, CSV, GeoJSON).
-func (s *Server) fileRoutes() []Route { return nil }
+// Imports of zipped Shapefiles and GeoPackages go through POST and PUT /api/layers (multipart
+// uploads, decoded by [upload.decode]); the export has its own route.
+func (s *Server) fileRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/api/layers/:id/export", Handler: s.exportLayer, OperationID: "exportLayer", Tag: "layers",
+			Summary: "Download the layer as GeoJSON, CSV, a zipped Shapefile or a GeoPackage, in a chosen CRS (attachment <layer>.<ext>)",
+			Params: []Param{
+				{Name: "format", Type: "string", Description: "file format (default geojson)", Enum: []string{"geojson", "csv", "shp", "gpkg"}},
+				{Name: "crs", Type: "string", Description: "CRS of the coordinates, e.g. EPSG:4549 (default: lon/lat for GeoJSON, the layer's source CRS otherwise); GeoJSON in another CRS than CRS84/EPSG:4326 carries the legacy crs member"},
+				{Name: "encoding", Type: "string", Description: "Shapefile attribute encoding: UTF-8 (default) or GBK", Enum: []string{"UTF-8", "GBK", "GB18030"}},
+			},
+			Produces: "application/octet-stream",
+			Responses: map[int]string{200: "the file (GeoJSON, CSV with BOM, zip, GeoPackage)", 400: "unknown format, CRS or encoding, or a CRS that cannot hold the layer (problem JSON naming it)",
+				404: respNotFound}},
+	}
+}
+
+// uploadFormat is the kind of file of a multipart upload.
+type uploadFormat int
+
+const (
+	uploadGeoJSON uploadFormat = iota
+	uploadZip                  // a zipped Shapefile (or a GeoPackage inside a zip)
+	uploadGeoPackage
+)
+
+// uploadFormatOf tells the kind of an uploaded file from its name.
+func uploadFormatOf(name string) (uploadFormat, error) {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".geojson", ".json":
+		return uploadGeoJSON, nil
+	case ".zip", ".shz":
+		return uploadZip, nil
+	case ".gpkg":
+		return uploadGeoPackage, nil
+	case ".shp", ".dbf", ".shx":
+		return 0, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type",
+			fmt.Sprintf("file %q: upload a Shapefile as one .zip holding its .shp, .shx, .dbf, .prj and .cpg", name))
+	}
+	return 0, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type",
+		fmt.Sprintf("file %q: mudi imports GeoJSON (.geojson, .json), zipped Shapefiles (.zip) and GeoPackages (.gpkg)", name))
+}
+
+// decode reads the uploaded file into features, dispatching on its kind. GeoJSON bodies are
+// decoded as always; zipped Shapefiles and GeoPackages by package gisio, with the encoding and
+// table settings.
+func (u *upload) decode() (*spatial.Import, error) {
+	if u.format == uploadGeoJSON {
+		if u.encoding != "" {
+			if enc, err := gisio.ParseEncoding(u.encoding); err != nil || enc != gisio.UTF8 {
+				return nil, badParam("encoding", "GeoJSON is always UTF-8 (encoding applies to Shapefiles)")
+			}
+		}
+		return spatial.DecodeGeoJSON(u.body, spatial.ImportOptions{CRS: u.crs, Strict: u.strict})
+	}
+	opts := gisio.ReadOptions{CRS: u.crs, Encoding: u.encoding, Table: u.table, Strict: u.strict}
+	var (
+		imp *spatial.Import
+		err error
+	)
+	switch u.format {
+	case uploadZip:
+		imp, _, err = gisio.ReadZip(bytes.NewReader(u.data), int64(len(u.data)), opts)
+	case uploadGeoPackage:
+		imp, err = readGeoPackageUpload(u.fileName, u.data, opts)
+	}
+	if err != nil {
+		return nil, fileProblem(err)
+	}
+	return imp, nil
+}
+
+// fileProblem turns the errors of package gisio into problems: a setting at fault is a 400
+// naming it, a malformed file or refused archive a 400 naming the file and record.
+func fileProblem(err error) error {
+	var pe *gisio.ParamError
+	var fe *gisio.FileError
+	switch {
+	case errors.As(err, &pe):
+		p := badParam(pe.Param, "%s", pe.Reason)
+		p.cause = err
+		return p
+	case errors.As(err, &fe):
+		kind, title := "invalid-file", "invalid file"
+		if errors.Is(err, gisio.ErrArchive) {
+			kind, title = "invalid-archive", "archive refused"
+		}
+		p := problem(http.StatusBadRequest, kind, title, strings.TrimPrefix(fe.Error(), "gisio: "))
+		entry := map[string]any{"file": fe.File, "reason": fe.Reason}
+		if fe.Record > 0 {
+			entry["record"] = fe.Record
+		}
+		p.Errors = []map[string]any{entry}
+		p.Param = "file"
+		p.cause = err
+		return p
+	}
+	return err
+}
+
+func (s *Server) exportLayer(c *echo.Context) error {
+	sn, err := s.snapshot(c)
+	if err != nil {
+		return err
+	}
+	format := gisio.FormatGeoJSON
+	if v := c.QueryParam("format"); v != "" {
+		if format, err = gisio.ParseFormat(v); err != nil {
+			return fileProblem(err)
+		}
+	}
+	var opts gisio.WriteOptions
+	if v := c.QueryParam("crs"); v != "" {
+		if opts.CRS, err = crs.Parse(v); err != nil {
+			return badParam("crs", "%v", err)
+		}
+	}
+	opts.Encoding = c.QueryParam("encoding")
+	if opts, err = gisio.Resolve(sn, format, opts); err != nil {
+		return fileProblem(err)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, format.MediaType())
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s%s"`, sn.Layer.ID, format.Ext()))
+	h.Set("Content-Crs", "<"+opts.CRS.URI()+">")
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(http.StatusOK)
+	}
+	// Shapefiles and GeoPackages are built in temporary files before the first byte is sent,
+	// so their errors still become problems; GeoJSON and CSV stream, their CRS checked above.
+	w := &lazyWriter{c: c}
+	err = gisio.Write(c.Request().Context(), w, sn, format, opts)
+	if err != nil && w.started {
+		// The status is sent: the client sees a truncated download. Log it here, as the
+		// error handler can no longer answer (a client that went away is not a failure).
+		if !errors.Is(err, context.Canceled) {
+			s.log.Error("export failed after the response started", "request_id", requestID(c), "layer", sn.Layer.ID, "format", format, "err", err)
+		}
+		return nil
+	}
+	if err == nil && !w.started {
+		c.Response().WriteHeader(http.StatusOK)
+	}
+	return err
+}
+
+// lazyWriter sends the 200 status with the first byte, so that an error before it can still
+// become a problem response.
+type lazyWriter struct {
+	c       *echo.Context
+	started bool
+}
+
+func (w *lazyWriter) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(p)
+}
+
+// readGeoPackageUpload reads an uploaded GeoPackage: SQLite needs a file, so it is written under
+// its upload name (for messages) into a temporary directory, removed afterwards.
+func readGeoPackageUpload(name string, data []byte, opts gisio.ReadOptions) (*spatial.Import, error) {
+	dir, err := os.MkdirTemp("", "mudi-upload-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	base := filepath.Base(name) // readUpload kept only the base name
+	if base == "." || base == ".." || base == string(filepath.Separator) || strings.ContainsRune(base, 0) {
+		base = "upload.gpkg"
+	}
+	f, err := os.Create(filepath.Join(dir, base))
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	imp, _, err := gisio.ReadGeoPackage(f.Name(), opts)
+	return imp, err
+}

@@ -103,6 +103,10 @@ type upload struct {
 	roles     map[string]string
 	fileName  string
 	body      io.Reader
+	// GIS files (see files.go): the kind of file, its bytes and the reading settings.
+	format          uploadFormat
+	data            []byte
+	encoding, table string
 }
 
 // readUpload reads the settings (query parameters, or form fields for multipart) and the file
@@ -138,11 +142,8 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 		}
 		fh := fhs[0]
 		u.fileName = path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
-		switch strings.ToLower(path.Ext(u.fileName)) {
-		case ".geojson", ".json":
-		default:
-			return nil, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type",
-				fmt.Sprintf("file %q: mudi imports GeoJSON (.geojson, .json) here", u.fileName))
+		if u.format, err = uploadFormatOf(u.fileName); err != nil {
+			return nil, err
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -153,7 +154,8 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 		if err != nil {
 			return nil, err
 		}
-		u.body = bytes.NewReader(data)
+		u.body, u.data = bytes.NewReader(data), data
+		u.encoding, u.table = get("encoding"), get("table")
 	default:
 		return nil, unsupportedMedia(r.Header.Get(echo.HeaderContentType))
 	}
@@ -248,7 +250,7 @@ func (s *Server) createLayer(c *echo.Context) error {
 	if s.index.Layer(u.id) != nil { // fail before decoding a large upload
 		return layerExists(u.id)
 	}
-	imp, err := spatial.DecodeGeoJSON(u.body, spatial.ImportOptions{CRS: u.crs, Strict: u.strict})
+	imp, err := u.decode()
 	if err != nil {
 		return err
 	}
@@ -454,7 +456,7 @@ func (s *Server) replaceLayer(c *echo.Context) error {
 		return badParam("id", "the id %q differs from the layer in the path (%q)", u.id, id)
 	}
 	u.id = id
-	imp, err := spatial.DecodeGeoJSON(u.body, spatial.ImportOptions{CRS: u.crs, Strict: u.strict})
+	imp, err := u.decode()
 	if err != nil {
 		return err
 	}

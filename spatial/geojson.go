@@ -229,100 +229,27 @@ func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 	if !explicitCRS {
 		src = crs.EPSG4326
 	}
-	return buildImport(raws, src, explicitCRS, opts)
+	return BuildImport(sourceFeatures(raws), nil, src, explicitCRS, opts)
 }
 
-func buildImport(raws []rawFeature, src crs.CRS, explicitCRS bool, opts ImportOptions) (*Import, error) {
-	imp := &Import{CRS: src}
-	schema := newSchemaBuilder()
-	var total int
-	fatal := false // a problem that concerns the whole input
-	add := func(p Problem) {
-		total++
-		if len(imp.Problems) < opts.MaxProblems {
-			imp.Problems = append(imp.Problems, p)
-		}
-	}
+// sourceFeatures turns decoded GeoJSON features into the input of [BuildImport].
+func sourceFeatures(raws []rawFeature) []SourceFeature {
+	out := make([]SourceFeature, len(raws))
 	for i, rf := range raws {
-		problem := func(iss geometryIssue) Problem {
-			return Problem{Index: i, SourceID: rf.ID, Reason: iss.reason, At: iss.at, Repaired: iss.repaired}
+		sf := SourceFeature{ID: rf.ID, Properties: rf.Properties}
+		if sf.Properties == nil {
+			sf.Properties = json.RawMessage("null")
 		}
 		if rf.Type != "Feature" {
-			add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("type %q is not Feature", rf.Type)})
-			imp.Skipped++
-			continue
+			sf.Problem = fmt.Sprintf("type %q is not Feature", rf.Type)
+		} else if g, iss := decodeGeometry(rf.Geometry); iss != nil {
+			sf.Problem, sf.At = iss.reason, iss.at
+		} else {
+			sf.Geometry = g
 		}
-		g, iss := decodeGeometry(rf.Geometry)
-		if iss != nil {
-			add(problem(*iss))
-			imp.Skipped++
-			continue
-		}
-		if at, bad := looksProjected(g); bad && !explicitCRS {
-			add(Problem{Index: i, SourceID: rf.ID, At: &at,
-				Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
-			imp.Skipped++
-			fatal = true
-			continue
-		}
-		if !src.Geographic() {
-			if at, bad := looksGeographic(g); bad {
-				add(Problem{Index: i, SourceID: rf.ID, At: &at,
-					Reason: fmt.Sprintf("coordinates look like lon/lat degrees but crs %s (projected, metres) was given", src)})
-				imp.Skipped++
-				fatal = true
-				continue
-			}
-			tg, err := crs.TransformToLonLat(g, src)
-			if err != nil {
-				add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("cannot convert from %s: %v", src, err)})
-				imp.Skipped++
-				continue
-			}
-			g = tg
-		}
-		if at, bad := outOfRange(g); bad {
-			add(Problem{Index: i, SourceID: rf.ID, At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
-			imp.Skipped++
-			continue
-		}
-		clean, repairs, bad := cleanGeometry(g)
-		if bad != nil {
-			add(problem(*bad))
-			imp.Skipped++
-			continue
-		}
-		for _, r := range repairs {
-			r.repaired = true
-			add(problem(r))
-		}
-		attrs, err := schema.add(rf.Properties)
-		if err != nil {
-			add(Problem{Index: i, SourceID: rf.ID, Reason: "properties: " + err.Error()})
-			imp.Skipped++
-			continue
-		}
-		f := &Feature{Geometry: clean, Attrs: attrs}
-		f.Derived.AreaM2 = AreaM2(clean)
-		f.Derived.AreaMu = MuFromM2(f.Derived.AreaM2)
-		imp.Features = append(imp.Features, f)
+		out[i] = sf
 	}
-	assignIDs(imp.Features, raws)
-	imp.Fields = schema.fields()
-	switch {
-	case total > 0 && (opts.Strict || fatal):
-		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
-	case len(imp.Features) == 0 && len(raws) > 0:
-		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
-	}
-	return imp, nil
-}
-
-// assignIDs gives features ids 1..n in input order.
-func assignIDs(fs []*Feature, _ []rawFeature) {
-	for i, f := range fs {
-		f.ID = FeatureID(i + 1)
-	}
+	return out
 }
 
 func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {

@@ -13,12 +13,13 @@ import (
 	"github.com/mudi-gis/mudi/api"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/crs"
+	"github.com/mudi-gis/mudi/spatial/gisio"
 )
 
 // importConfig is the configuration of mudi import.
 type importConfig struct {
-	Layer, Title, Kind, CRS, Encoding, Control, Data string
-	Replace, Strict                                  bool
+	Layer, Title, Kind, CRS, Encoding, Control, Data, Table string
+	Replace, Strict                                         bool
 }
 
 func newImportSettings(c *importConfig) *settings {
@@ -27,7 +28,8 @@ func newImportSettings(c *importConfig) *settings {
 	s.str(&c.Title, "title", "title of the layer (default: its id)")
 	s.str(&c.Kind, "kind", "parcels or control")
 	s.str(&c.CRS, "crs", "CRS of the input when it has none, e.g. EPSG:4549")
-	s.str(&c.Encoding, "encoding", "attribute encoding of the input (GeoJSON is UTF-8)")
+	s.str(&c.Encoding, "encoding", "attribute encoding of a Shapefile (UTF-8, GBK, GB18030); default: its .cpg, else detected (GeoJSON is UTF-8)")
+	s.str(&c.Table, "table", "GeoPackage table (or Shapefile in a zip) to import when there are several")
 	s.str(&c.Control, "control", "control layer of a parcels layer")
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.boolean(&c.Replace, "replace", "replace the layer if it exists")
@@ -51,7 +53,19 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 		return usageError{fmt.Sprintf("--layer %q is not a valid layer id", cfg.Layer)}
 	case cfg.Kind != "parcels" && cfg.Kind != "control":
 		return usageError{fmt.Sprintf("--kind %q is not parcels or control", cfg.Kind)}
-	case cfg.Encoding != "" && !strings.EqualFold(cfg.Encoding, "UTF-8") && !strings.EqualFold(cfg.Encoding, "UTF8"):
+	}
+	file := files[0]
+	isGeoJSON := false
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".geojson", ".json":
+		isGeoJSON = true
+	case ".zip", ".shp", ".gpkg":
+	default:
+		return usageError{fmt.Sprintf("%s: mudi imports .geojson/.json, zipped Shapefiles (.zip), Shapefiles (.shp beside its .dbf, .shx, .prj, .cpg) and GeoPackages (.gpkg)", file)}
+	}
+	if enc, err := gisio.ParseEncoding(cfg.Encoding); err != nil {
+		return usageError{fmt.Sprintf("--encoding: %v", err)}
+	} else if isGeoJSON && enc != "" && enc != gisio.UTF8 {
 		return usageError{fmt.Sprintf("--encoding %s: GeoJSON is always UTF-8", cfg.Encoding)}
 	}
 	var src crs.CRS
@@ -60,18 +74,31 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 			return usageError{fmt.Sprintf("--crs: %v", err)}
 		}
 	}
-	file := files[0]
 	progress := newProgress(stderr)
 
 	progress.phase("reading " + file)
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	imp, err := spatial.DecodeGeoJSON(f, spatial.ImportOptions{CRS: src, Strict: cfg.Strict})
-	f.Close()
-	if err != nil {
-		return err
+	var imp *spatial.Import
+	if isGeoJSON {
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		imp, err = spatial.DecodeGeoJSON(f, spatial.ImportOptions{CRS: src, Strict: cfg.Strict})
+		f.Close()
+		if err != nil {
+			return err
+		}
+	} else {
+		var info gisio.Info
+		imp, info, err = gisio.ReadFile(file, gisio.ReadOptions{CRS: src, Encoding: cfg.Encoding, Table: cfg.Table, Strict: cfg.Strict})
+		if err != nil {
+			return err
+		}
+		if info.Encoding != "" {
+			progress.phase(fmt.Sprintf("read %s: %s, attributes in %s (from %s)", info.Name, imp.CRS, info.Encoding, info.EncodingFrom))
+		} else {
+			progress.phase(fmt.Sprintf("read table %s: %s", info.Name, imp.CRS))
+		}
 	}
 	for _, p := range imp.Problems {
 		fmt.Fprintln(stderr, "warning:", p.String())

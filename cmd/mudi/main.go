@@ -1,7 +1,8 @@
-// Command mudi is the mudi service and its tools: serve, import, fixtures.
+// Command mudi is the mudi service and its tools: serve, import, export, fixtures.
 //
 //	mudi serve [--addr :8080] [--data ./mudi-data] [--no-sample]
 //	mudi import FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace]
+//	mudi export --layer ID --format geojson|csv|shp|gpkg [--crs EPSG:4549] [--encoding GBK] -o FILE
 //	mudi fixtures generate -n 100000 --seed 1 -o DIR
 //
 // Every flag has a MUDI_* environment twin (see README.md).
@@ -47,7 +48,9 @@ const usage = `mudi — tiles, features and analyses for idle and low-efficiency
 
 Usage:
   mudi serve    [--addr :8080] [--data ./mudi-data] [--tile-cache-mb 256] [--no-sample]
-  mudi import   FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace] [--data DIR]
+  mudi import   FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--encoding GBK] [--table T] [--control ID] [--replace] [--data DIR]
+                FILE: .geojson/.json, a zipped Shapefile (.zip), a .shp beside its .dbf/.shx/.prj/.cpg, or a GeoPackage (.gpkg)
+  mudi export   --layer ID [--format geojson|csv|shp|gpkg] [--crs EPSG:4549] [--encoding GBK] [--data DIR] -o FILE
   mudi fixtures generate -n 100000 --seed 1 -o DIR
 
 Run 'mudi COMMAND -h' for the flags of a command.
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return runServe(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, environ, stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "fixtures":
 		return runFixtures(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -1,0 +1,265 @@
+package gisio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/crs"
+)
+
+// Format is an export format.
+type Format string
+
+// Export formats.
+const (
+	FormatGeoJSON    Format = "geojson"
+	FormatCSV        Format = "csv"
+	FormatShapefile  Format = "shp" // a zip of .shp, .shx, .dbf, .prj, .cpg and fields.csv
+	FormatGeoPackage Format = "gpkg"
+)
+
+// Formats lists the export formats.
+var Formats = []Format{FormatGeoJSON, FormatCSV, FormatShapefile, FormatGeoPackage}
+
+// ParseFormat returns the format named s (case-insensitive; "shapefile", "zip", "json" and
+// "geopackage" are accepted too).
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "geojson", "json":
+		return FormatGeoJSON, nil
+	case "csv":
+		return FormatCSV, nil
+	case "shp", "shapefile", "zip":
+		return FormatShapefile, nil
+	case "gpkg", "geopackage":
+		return FormatGeoPackage, nil
+	}
+	return "", &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of geojson, csv, shp, gpkg", s)}
+}
+
+// Ext returns the file extension of an export, with the dot: .geojson, .csv, .zip, .gpkg.
+func (f Format) Ext() string {
+	switch f {
+	case FormatGeoJSON:
+		return ".geojson"
+	case FormatShapefile:
+		return ".zip"
+	}
+	return "." + string(f)
+}
+
+// MediaType returns the Content-Type of an export.
+func (f Format) MediaType() string {
+	switch f {
+	case FormatGeoJSON:
+		return "application/geo+json"
+	case FormatCSV:
+		return "text/csv; charset=utf-8"
+	case FormatShapefile:
+		return "application/zip"
+	case FormatGeoPackage:
+		return "application/geopackage+sqlite3"
+	}
+	return "application/octet-stream"
+}
+
+// WriteOptions configure an export.
+type WriteOptions struct {
+	// CRS of the output coordinates. The zero value means: lon/lat (RFC 7946) for GeoJSON, the
+	// layer's source CRS for the other formats (EPSG:4490 when that is unknown).
+	CRS crs.CRS
+	// Encoding of Shapefile attributes: UTF-8 (default), GBK or GB18030; other formats are
+	// always UTF-8 and refuse anything else.
+	Encoding string
+	// TempDir holds the temporary files of Shapefile and GeoPackage exports; default
+	// os.TempDir().
+	TempDir string
+}
+
+// Resolve fills the defaults of opts for exporting sn as f and checks them: the encoding
+// suits the format and every feature can be expressed in the CRS (a Gauss-Krüger zone covers
+// only positions within [crs.MaxCentralMeridianOffset] of its meridian). Errors are
+// [*ParamError]s naming "encoding" or "crs". Call it before writing a response header: the
+// writers call it too, but once streaming has begun an error can no longer become a status.
+func Resolve(sn *spatial.Snapshot, f Format, opts WriteOptions) (WriteOptions, error) {
+	enc, err := ParseEncoding(opts.Encoding)
+	if err != nil {
+		return opts, &ParamError{Param: "encoding", Reason: err.Error(), Err: err}
+	}
+	switch {
+	case enc == "":
+		enc = UTF8
+	case f != FormatShapefile && enc != UTF8:
+		return opts, &ParamError{Param: "encoding", Reason: fmt.Sprintf("%s is always UTF-8; encoding=%s applies to Shapefile exports only", f, enc)}
+	case enc == Latin1:
+		return opts, &ParamError{Param: "encoding", Reason: "Shapefiles are exported in UTF-8, GBK or GB18030"}
+	}
+	opts.Encoding = string(enc)
+	if opts.CRS == (crs.CRS{}) {
+		if f == FormatGeoJSON {
+			opts.CRS = crs.CRS84
+		} else if c, err := crs.Parse(sn.Layer.Source.CRS); err == nil {
+			opts.CRS = c
+		} else {
+			opts.CRS = crs.EPSG4490
+		}
+	}
+	if lon0 := opts.CRS.CentralMeridian(); lon0 != 0 && sn.Len() > 0 {
+		b := sn.Layer.Bound
+		if math.Abs(b.Min[0]-lon0) > crs.MaxCentralMeridianOffset || math.Abs(b.Max[0]-lon0) > crs.MaxCentralMeridianOffset {
+			return opts, &ParamError{Param: "crs", Reason: fmt.Sprintf("layer %s spans longitudes %.4f..%.4f, beyond the reach of %s (central meridian %g°E): choose the zone of the data",
+				sn.Layer.ID, b.Min[0], b.Max[0], opts.CRS.Name(), lon0)}
+		}
+	}
+	return opts, nil
+}
+
+// Write exports sn in format f to w; see the format's writer.
+func Write(ctx context.Context, w io.Writer, sn *spatial.Snapshot, f Format, opts WriteOptions) error {
+	switch f {
+	case FormatGeoJSON:
+		return WriteGeoJSON(ctx, w, sn, opts)
+	case FormatCSV:
+		return WriteCSV(ctx, w, sn, opts)
+	case FormatShapefile:
+		return WriteShapefile(ctx, w, sn, opts)
+	case FormatGeoPackage:
+		return WriteGeoPackage(ctx, w, sn, opts)
+	}
+	return &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of geojson, csv, shp, gpkg", f)}
+}
+
+// column is one attribute column of an export: a source field or a derived attribute.
+type column struct {
+	name    string // the attribute name
+	typ     spatial.FieldType
+	alias   string
+	derived bool
+}
+
+// derivedTypes are the types of the derived attributes.
+var derivedTypes = map[string]spatial.FieldType{
+	"area_m2": spatial.FieldReal, "area_mu": spatial.FieldReal, "control_position": spatial.FieldString,
+	"outside_ratio": spatial.FieldReal, "outside_mu": spatial.FieldReal, "block_id": spatial.FieldInteger,
+	"block_mu": spatial.FieldReal, "scattered": spatial.FieldBoolean,
+}
+
+var derivedAliases = map[string]string{
+	"area_m2": "面积(平方米)", "area_mu": "面积(亩)", "control_position": "与控制线关系", "outside_ratio": "线外比例",
+	"outside_mu": "线外面积(亩)", "block_id": "片区编号", "block_mu": "片区面积(亩)", "scattered": "零星地块",
+}
+
+// columns returns the export columns of sn: its fields in schema order (except those named
+// like a derived attribute, which the derived value shadows), then the derived attributes the
+// layer has: the areas always, the control-line ones when a feature has them, the block ones
+// likewise.
+func columns(sn *spatial.Snapshot) []column {
+	var cols []column
+	for _, f := range sn.Layer.Fields {
+		if spatial.IsDerivedKey(f.Name) {
+			continue
+		}
+		cols = append(cols, column{name: f.Name, typ: f.Type, alias: f.Alias})
+	}
+	var control, block bool
+	for _, f := range sn.Features() {
+		control = control || f.Derived.ControlPosition != ""
+		block = block || f.Derived.BlockID != 0
+		if control && block {
+			break
+		}
+	}
+	for _, k := range spatial.DerivedKeys {
+		switch k {
+		case "control_position", "outside_ratio", "outside_mu":
+			if !control {
+				continue
+			}
+		case "block_id", "block_mu", "scattered":
+			if !block {
+				continue
+			}
+		}
+		cols = append(cols, column{name: k, typ: derivedTypes[k], alias: derivedAliases[k], derived: true})
+	}
+	return cols
+}
+
+// value returns the value of column c for feature f (nil when absent).
+func (c column) value(f *spatial.Feature) any {
+	if !c.derived {
+		return f.Attrs[c.name]
+	}
+	d := f.Derived
+	switch c.name {
+	case "area_m2":
+		return d.AreaM2
+	case "area_mu":
+		return d.AreaMu
+	}
+	if strings.HasPrefix(c.name, "block") || c.name == "scattered" {
+		if d.BlockID == 0 {
+			return nil
+		}
+		switch c.name {
+		case "block_id":
+			return int64(d.BlockID)
+		case "block_mu":
+			return d.BlockMu
+		}
+		return d.Scattered
+	}
+	if d.ControlPosition == "" {
+		return nil
+	}
+	switch c.name {
+	case "control_position":
+		return string(d.ControlPosition)
+	case "outside_ratio":
+		return d.OutsideRatio
+	}
+	return d.OutsideMu
+}
+
+// project returns f's geometry in the target CRS.
+func project(g orb.Geometry, to crs.CRS) (orb.Geometry, error) {
+	if to.Geographic() {
+		return g, nil
+	}
+	return crs.TransformFromLonLat(g, to)
+}
+
+// appendNumber formats a float64 the shortest way that reads back exactly.
+func appendNumber(b []byte, v float64) []byte {
+	if a := math.Abs(v); a != 0 && (a < 1e-6 || a >= 1e21) {
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// every calls fn for each feature of sn in id order, checking ctx every 1024 features.
+func every(ctx context.Context, sn *spatial.Snapshot, fn func(f *spatial.Feature) error) error {
+	for i, f := range sn.Features() {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// featureError wraps an error about one feature.
+func featureError(f *spatial.Feature, err error) error {
+	return fmt.Errorf("gisio: feature %d: %w", f.ID, err)
+}

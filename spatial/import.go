@@ -1,0 +1,164 @@
+package spatial
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/paulmach/orb"
+
+	"github.com/mudi-gis/mudi/spatial/crs"
+)
+
+// SourceFeature is one feature as a reader found it in an input file (GeoJSON, Shapefile,
+// GeoPackage …), before validation: the geometry in the input CRS, easting or longitude first,
+// and the attributes. [BuildImport] turns a list of them into an [Import].
+type SourceFeature struct {
+	// ID is the feature's id in the input (a GeoJSON id, a Shapefile record number, a
+	// GeoPackage fid), reported in problems; nil when it has none.
+	ID any
+	// Problem, when not empty, is why the reader could not use the record (for example "null
+	// shape" or "geometry type Point is not a polygon"): the feature is skipped and the reason
+	// listed, located at At when that is known.
+	Problem string
+	At      *orb.Point
+	// Geometry is a Polygon or MultiPolygon in the input CRS.
+	Geometry orb.Geometry
+	// Attrs are the typed attribute values (string, int64, float64, bool, nil; dates as ISO
+	// 8601 strings). Readers of JSON sources leave Attrs nil and set Properties instead.
+	Attrs Attrs
+	// Properties is a JSON object of attributes, decoded (integers as int64, other numbers as
+	// float64, nested values as their JSON text) when Attrs is nil. The schema of such
+	// sources is inferred from the values, in the order keys first appear.
+	Properties json.RawMessage
+}
+
+// BuildImport validates and converts the features a reader found, with the same rules for
+// every input format: each feature's geometry is checked and repaired where safe (see the
+// README's import rules), converted from src to lon/lat, measured (ellipsoidal area), and given
+// an id 1..n in input order; invalid features are skipped and listed in [Import.Problems].
+//
+// fields is the attribute schema when the format declares one (a .dbf header, a GeoPackage
+// table); nil infers it from the values. A field without an alias gets the Chinese label of its
+// conventional code ([FieldAliases]). explicitCRS tells whether src was given (by the caller or
+// the file) rather than assumed: coordinates that look projected are fatal only when it is
+// false.
+//
+// Returns an [*InvalidFeaturesError] when the import must be rejected: any problem with
+// opts.Strict, a problem concerning the whole input (projected coordinates without a CRS, or
+// lon/lat coordinates with a projected CRS), or no valid feature at all.
+func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitCRS bool, opts ImportOptions) (*Import, error) {
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = 100
+	}
+	imp := &Import{CRS: src}
+	schema := newSchemaBuilder()
+	var total int
+	fatal := false // a problem that concerns the whole input
+	add := func(p Problem) {
+		total++
+		if len(imp.Problems) < opts.MaxProblems {
+			imp.Problems = append(imp.Problems, p)
+		}
+	}
+	for i, rf := range records {
+		problem := func(iss geometryIssue) Problem {
+			return Problem{Index: i, SourceID: rf.ID, Reason: iss.reason, At: iss.at, Repaired: iss.repaired}
+		}
+		if rf.Problem != "" {
+			add(Problem{Index: i, SourceID: rf.ID, Reason: rf.Problem, At: rf.At})
+			imp.Skipped++
+			continue
+		}
+		g := rf.Geometry
+		if g == nil {
+			add(Problem{Index: i, SourceID: rf.ID, Reason: "feature has no geometry"})
+			imp.Skipped++
+			continue
+		}
+		if at, bad := looksProjected(g); bad && !explicitCRS {
+			add(Problem{Index: i, SourceID: rf.ID, At: &at,
+				Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
+			imp.Skipped++
+			fatal = true
+			continue
+		}
+		if !src.Geographic() {
+			if at, bad := looksGeographic(g); bad {
+				add(Problem{Index: i, SourceID: rf.ID, At: &at,
+					Reason: fmt.Sprintf("coordinates look like lon/lat degrees but crs %s (projected, metres) was given", src)})
+				imp.Skipped++
+				fatal = true
+				continue
+			}
+			tg, err := crs.TransformToLonLat(g, src)
+			if err != nil {
+				add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("cannot convert from %s: %v", src, err)})
+				imp.Skipped++
+				continue
+			}
+			g = tg
+		}
+		if at, bad := outOfRange(g); bad {
+			add(Problem{Index: i, SourceID: rf.ID, At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
+			imp.Skipped++
+			continue
+		}
+		clean, repairs, bad := cleanGeometry(g)
+		if bad != nil {
+			add(problem(*bad))
+			imp.Skipped++
+			continue
+		}
+		for _, r := range repairs {
+			r.repaired = true
+			add(problem(r))
+		}
+		attrs := rf.Attrs
+		if attrs == nil {
+			var err error
+			if attrs, err = schema.add(rf.Properties); err != nil {
+				add(Problem{Index: i, SourceID: rf.ID, Reason: "properties: " + err.Error()})
+				imp.Skipped++
+				continue
+			}
+		} else if fields == nil {
+			// Typed attributes without a declared schema: new keys join in name order.
+			var fresh []string
+			for k, v := range attrs {
+				if !schema.seen[k] {
+					schema.seen[k] = true
+					fresh = append(fresh, k)
+				}
+				schema.observe(k, v)
+			}
+			slices.Sort(fresh)
+			schema.order = append(schema.order, fresh...)
+		}
+		f := &Feature{Geometry: clean, Attrs: attrs}
+		f.Derived.AreaM2 = AreaM2(clean)
+		f.Derived.AreaMu = MuFromM2(f.Derived.AreaM2)
+		imp.Features = append(imp.Features, f)
+	}
+	for i, f := range imp.Features {
+		f.ID = FeatureID(i + 1)
+	}
+	if fields != nil {
+		imp.Fields = make([]Field, len(fields))
+		for i, f := range fields {
+			if f.Alias == "" {
+				f.Alias = FieldAliases[f.Name]
+			}
+			imp.Fields[i] = f
+		}
+	} else {
+		imp.Fields = schema.fields()
+	}
+	switch {
+	case total > 0 && (opts.Strict || fatal):
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
+	case len(imp.Features) == 0 && len(records) > 0:
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
+	}
+	return imp, nil
+}
