@@ -86,37 +86,9 @@ func (u *upload) decode() (*spatial.Import, error) {
 		imp, err = readGeoPackageUpload(u.fileName, u.data, opts)
 	}
 	if err != nil {
-		return nil, fileProblem(err)
+		return nil, err
 	}
 	return imp, nil
-}
-
-// fileProblem turns the errors of package gisio into problems: a setting at fault is a 400
-// naming it, a malformed file or refused archive a 400 naming the file and record.
-func fileProblem(err error) error {
-	var pe *gisio.ParamError
-	var fe *gisio.FileError
-	switch {
-	case errors.As(err, &pe):
-		p := badParam(pe.Param, "%s", pe.Reason)
-		p.cause = err
-		return p
-	case errors.As(err, &fe):
-		kind, title := "invalid-file", "invalid file"
-		if errors.Is(err, gisio.ErrArchive) {
-			kind, title = "invalid-archive", "archive refused"
-		}
-		p := problem(http.StatusBadRequest, kind, title, strings.TrimPrefix(fe.Error(), "gisio: "))
-		entry := map[string]any{"file": fe.File, "reason": fe.Reason}
-		if fe.Record > 0 {
-			entry["record"] = fe.Record
-		}
-		p.Errors = []map[string]any{entry}
-		p.Param = "file"
-		p.cause = err
-		return p
-	}
-	return err
 }
 
 func (s *Server) exportLayer(c *echo.Context) error {
@@ -127,7 +99,7 @@ func (s *Server) exportLayer(c *echo.Context) error {
 	format := gisio.FormatGeoJSON
 	if v := c.QueryParam("format"); v != "" {
 		if format, err = gisio.ParseFormat(v); err != nil {
-			return fileProblem(err)
+			return err
 		}
 	}
 	var opts gisio.WriteOptions
@@ -138,7 +110,7 @@ func (s *Server) exportLayer(c *echo.Context) error {
 	}
 	opts.Encoding = c.QueryParam("encoding")
 	if opts, err = gisio.Resolve(sn, format, opts); err != nil {
-		return fileProblem(err)
+		return err
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, format.MediaType())

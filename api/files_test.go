@@ -296,13 +296,14 @@ func TestImportGDALShapefilesAndGeoPackage(t *testing.T) {
 		data       []byte
 		fields     []string
 		crs        string
+		encoding   string // recorded as the layer's source encoding
 		// GDAL cuts dBASE names at 10 bytes: 5 GBK characters, 3 UTF-8 ones (it splits the
 		// fourth, whose incomplete bytes mudi drops).
 		longName string
 	}{
-		{"GBK Shapefile in EPSG:4549 in a folder of a zip", "county-gbk.zip", zipDir(t, filepath.Join(dir, "gbk"), "交付成果/"), nil, "EPSG:4549", "所在园区名"},
-		{"UTF-8 Shapefile in EPSG:4528", "county-utf8.zip", zipDir(t, filepath.Join(dir, "utf8"), ""), nil, "EPSG:4528", "所在园"},
-		{"GeoPackage in EPSG:4490", "county.gpkg", gpkg, []string{"table", "宗地"}, "EPSG:4490", longChineseField},
+		{"GBK Shapefile in EPSG:4549 in a folder of a zip", "county-gbk.zip", zipDir(t, filepath.Join(dir, "gbk"), "交付成果/"), nil, "EPSG:4549", "GBK", "所在园区名"},
+		{"UTF-8 Shapefile in EPSG:4528", "county-utf8.zip", zipDir(t, filepath.Join(dir, "utf8"), ""), nil, "EPSG:4528", "UTF-8", "所在园"},
+		{"GeoPackage in EPSG:4490", "county.gpkg", gpkg, []string{"table", "宗地"}, "EPSG:4490", "UTF-8", longChineseField},
 	}
 	ts := newFileServer(t)
 	for i, tt := range tests {
@@ -317,6 +318,9 @@ func TestImportGDALShapefilesAndGeoPackage(t *testing.T) {
 			l := m["layer"].(map[string]any)
 			if n := l["feature_count"].(float64); n != 2000 || m["skipped"].(float64) != 0 {
 				t.Errorf("feature_count %v, skipped %v, problems %v", n, m["skipped"], m["problems"])
+			}
+			if e := l["source"].(map[string]any)["encoding"]; e != tt.encoding {
+				t.Errorf("source encoding = %v, want %s", e, tt.encoding)
 			}
 			if c := l["source"].(map[string]any)["crs"]; c != tt.crs {
 				t.Errorf("source crs = %v, want %s", c, tt.crs)

@@ -320,7 +320,11 @@ func (s *Server) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snaps
 		l.Title = req.Title
 	}
 	l.Fields = imp.Fields
-	l.Source = spatial.Source{File: req.FileName, CRS: imp.CRS.String(), Encoding: "UTF-8"}
+	enc := imp.Encoding
+	if enc == "" {
+		enc = "UTF-8" // GeoJSON and GeoPackage
+	}
+	l.Source = spatial.Source{File: req.FileName, CRS: imp.CRS.String(), Encoding: enc}
 	if err := s.settle(&l, oldMeta, req.Roles, req.Control, imp.Fields); err != nil {
 		return nil, err
 	}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/analysis"
 	"github.com/mudi-gis/mudi/spatial/crs"
+	"github.com/mudi-gis/mudi/spatial/gisio"
 	"github.com/mudi-gis/mudi/store"
 )
 
@@ -68,6 +70,8 @@ func toProblem(err error) *Problem {
 		maxBytes   *http.MaxBytesError
 		httpErr    *echo.HTTPError
 		paramErr   *analysis.ParamError
+		fileParam  *gisio.ParamError
+		fileErr    *gisio.FileError
 	)
 	switch {
 	case errors.As(err, &syntaxErr):
@@ -80,6 +84,20 @@ func toProblem(err error) *Problem {
 		p.Errors = invalidErr.Problems
 	case errors.As(err, &paramErr):
 		p = badParam(paramErr.Param, "%s", paramErr.Reason)
+	case errors.As(err, &fileParam):
+		p = badParam(fileParam.Param, "%s", fileParam.Reason)
+	case errors.As(err, &fileErr):
+		kind, title := "invalid-file", "invalid file"
+		if errors.Is(err, gisio.ErrArchive) {
+			kind, title = "invalid-archive", "archive refused"
+		}
+		p = problem(http.StatusBadRequest, kind, title, strings.TrimPrefix(fileErr.Error(), "gisio: "))
+		entry := map[string]any{"file": fileErr.File, "reason": fileErr.Reason}
+		if fileErr.Record > 0 {
+			entry["record"] = fileErr.Record
+		}
+		p.Errors = []map[string]any{entry}
+		p.Param = "file"
 	case errors.Is(err, spatial.ErrInvalidGeometry):
 		p = problem(http.StatusBadRequest, "invalid-geometry", "invalid geometry", err.Error())
 	case errors.Is(err, crs.ErrUnsupported):

@@ -93,6 +93,8 @@ func (s *Server) layerRoutes() []Route {
 		{Name: "control", Type: "string", Description: "control layer of a parcels layer"},
 		{Name: "strict", Type: "boolean", Description: "reject the input on any invalid feature"},
 		{Name: "roles", Type: "string", Description: "role overrides: code=DKBH,status=WWLX or a JSON object"},
+		{Name: "encoding", Type: "string", Description: "attribute encoding of a Shapefile (default: its .cpg, else detected): GBK, GB18030, UTF-8"},
+		{Name: "table", Type: "string", Description: "table of a GeoPackage holding several"},
 	}
 	return []Route{
 		{Method: "GET", Path: "/api/layers", Handler: s.listLayers, OperationID: "listLayers", Tag: "layers",

@@ -34,7 +34,8 @@ type Import struct {
 	Fields   []Field
 	CRS      crs.CRS
 	Problems []Problem
-	Skipped  int // features left out because they were invalid
+	Skipped  int    // features left out because they were invalid
+	Encoding string // attribute encoding of the input, e.g. "UTF-8" or "GBK"
 }
 
 // SyntaxError reports input that is not valid JSON or not a GeoJSON FeatureCollection.
@@ -319,7 +320,9 @@ func eachPoint(g orb.Geometry, fn func(orb.Point) bool) {
 	}
 }
 
-func looksProjected(g orb.Geometry) (at orb.Point, bad bool) {
+// outsideLonLat returns a point of g outside the lon/lat range (|x| > 180 or |y| > 90), if any:
+// the sign of projected coordinates given without a CRS, or of a bad transformation.
+func outsideLonLat(g orb.Geometry) (at orb.Point, bad bool) {
 	eachPoint(g, func(p orb.Point) bool {
 		if math.Abs(p[0]) > 180 || math.Abs(p[1]) > 90 {
 			at, bad = p, true
@@ -333,17 +336,6 @@ func looksProjected(g orb.Geometry) (at orb.Point, bad bool) {
 func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
 	eachPoint(g, func(p orb.Point) bool {
 		if math.Abs(p[0]) <= 180 && math.Abs(p[1]) <= 90 {
-			at, bad = p, true
-			return false
-		}
-		return true
-	})
-	return
-}
-
-func outOfRange(g orb.Geometry) (at orb.Point, bad bool) {
-	eachPoint(g, func(p orb.Point) bool {
-		if math.Abs(p[0]) > 180 || math.Abs(p[1]) > 90 {
 			at, bad = p, true
 			return false
 		}

@@ -76,7 +76,7 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 			imp.Skipped++
 			continue
 		}
-		if at, bad := looksProjected(g); bad && !explicitCRS {
+		if at, bad := outsideLonLat(g); bad && !explicitCRS {
 			add(Problem{Index: i, SourceID: rf.ID, At: &at,
 				Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
 			imp.Skipped++
@@ -99,7 +99,7 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 			}
 			g = tg
 		}
-		if at, bad := outOfRange(g); bad {
+		if at, bad := outsideLonLat(g); bad {
 			add(Problem{Index: i, SourceID: rf.ID, At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
 			imp.Skipped++
 			continue

@@ -256,6 +256,9 @@ func readShapefile(open opener, set map[string]string, opts ReadOptions) (*spati
 		records = append(records, sf)
 	}
 	imp, err := spatial.BuildImport(records, fields, src, explicit, opts.importOptions())
+	if imp != nil {
+		imp.Encoding = string(info.Encoding)
+	}
 	return imp, info, err
 }
 
