@@ -60,30 +60,47 @@ var presetParams = map[string][]string{
 // preset serves GET /api/analyses/{preset}.
 func (s *Server) preset(c *echo.Context) error {
 	name := c.Param("id")
-	allowed, ok := presetParams[name]
-	if !ok {
+	if _, ok := presetParams[name]; !ok {
 		return s.getAnalysis(c)
 	}
-	q := c.QueryParams()
+	res, err := s.RunPreset(c.Request().Context(), name, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	return s.sendResult(c, res)
+}
+
+// Presets lists the preset analyses by name with the parameters each accepts.
+func Presets() map[string][]string { return presetParams }
+
+// RunPreset runs the preset analysis name (small-parcels, outside-control,
+// contiguous-blocks) with parameters as the HTTP API takes them (max_mu, tolerance_m …). It
+// returns a *Problem naming the parameter at fault. mudi analyze uses it, so the command line
+// and the API read parameters the same way.
+func (s *Server) RunPreset(ctx context.Context, name string, q url.Values) (*analysis.Result, error) {
+	allowed, ok := presetParams[name]
+	if !ok {
+		return nil, notFound("no preset %q (presets: small-parcels, outside-control, contiguous-blocks)", name)
+	}
 	for k := range q {
 		if !contains(allowed, k) {
-			return badParam(k, "unknown parameter for %s (accepted: %s)", name, strings.Join(allowed, ", "))
+			return nil, badParam(k, "unknown parameter for %s (accepted: %s)", name, strings.Join(allowed, ", "))
 		}
 	}
 	req := analysisRequest{Layer: q.Get("layer"), Control: q.Get("control"), Filter: q.Get("filter")}
 	var err error
 	if req.Status, err = listParam(q, "status"); err != nil {
-		return err
+		return nil, err
 	}
 	if req.BBox, err = bboxParam(q.Get("bbox")); err != nil {
-		return err
+		return nil, err
 	}
 	for _, p := range []struct {
 		name string
 		dst  **float64
 	}{{"max_mu", &req.MaxMu}, {"min_mu", &req.MinMu}, {"tolerance_m", &req.ToleranceM}, {"sliver_ratio", &req.SliverRatio}} {
 		if *p.dst, err = floatParam(q, p.name); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	switch name {
@@ -100,11 +117,8 @@ func (s *Server) preset(c *echo.Context) error {
 			req.MinMu = ptr(analysis.DefaultBlockMinMu)
 		}
 	}
-	res, _, err := s.runAnalysis(c.Request().Context(), req)
-	if err != nil {
-		return err
-	}
-	return s.sendResult(c, res)
+	res, _, err := s.runAnalysis(ctx, req)
+	return res, err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -123,6 +123,18 @@ func toProblem(err error) *Problem {
 	return p
 }
 
+// ClientProblem returns the problem a client would get for err when err is the client's fault
+// (a 4xx), and nil otherwise. Commands use it to report bad input as the API does.
+func ClientProblem(err error) *Problem {
+	if err == nil {
+		return nil
+	}
+	if p := toProblem(err); p.Status >= 400 && p.Status < 500 {
+		return p
+	}
+	return nil
+}
+
 // handleError is the Echo HTTPErrorHandler: it writes the problem for err and logs server-side
 // failures with their full chain.
 func (s *Server) handleError(c *echo.Context, err error) {

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,4 +69,46 @@ func TestSavedAnalysisSurvivesRestart(t *testing.T) {
 	}
 	cancel2()
 	<-done
+}
+
+// mudi analyze runs the presets on a store, with the API's parameters as flags.
+func TestAnalyzeCommand(t *testing.T) {
+	cfg := defaultServeConfig()
+	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{"k"}
+	ctx, cancel := context.WithCancel(context.Background())
+	base, done := startServe(t, ctx, cfg)
+	want := getJSON(t, base+"/api/analyses/contiguous-blocks?layer=parcels&tolerance_m=20&min_mu=100")["summary"].(map[string]any)
+	cancel()
+	<-done
+
+	out := filepath.Join(t.TempDir(), "blocks.geojson")
+	cmd := mudiCmd(t, "analyze", "contiguous-blocks", "--layer", "parcels", "--tolerance-m", "20", "--min-mu", "100", "-o", out, "--data", cfg.Data)
+	msg, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("analyze: %v\n%s", err, msg)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []any          `json:"features"`
+		Summary  map[string]any `json:"summary"`
+	}
+	if err := json.Unmarshal(raw, &fc); err != nil {
+		t.Fatal(err)
+	}
+	if fc.Summary["count"] != want["count"] || fc.Summary["area_mu"] != want["area_mu"] || float64(len(fc.Features)) != want["count"] {
+		t.Errorf("analyze: %v, the API: %v", fc.Summary, want)
+	}
+	if !strings.Contains(string(msg), "contiguous-blocks:") {
+		t.Errorf("no summary on stderr: %s", msg)
+	}
+
+	cmd = mudiCmd(t, "analyze", "contiguous-blocks", "--tolerance-m", "-5", "--data", cfg.Data)
+	msg, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(msg), "tolerance-m") {
+		t.Errorf("negative tolerance: %v\n%s", err, msg)
+	}
 }

@@ -148,7 +148,7 @@ func mask(v string) string {
 // definitions so that the list cannot drift from them.
 func knownEnv() map[string]bool {
 	known := map[string]bool{}
-	for _, s := range []*settings{newServeSettings(&serveConfig{}), newImportSettings(&importConfig{}), newExportSettings(&exportConfig{})} {
+	for _, s := range []*settings{newServeSettings(&serveConfig{}), newImportSettings(&importConfig{}), newExportSettings(&exportConfig{}), newAnalyzeSettings(&analyzeConfig{})} {
 		for _, st := range s.list {
 			known[st.env] = true
 		}

@@ -1,7 +1,8 @@
-// Command mudi is the mudi service and its tools: serve, import, export, fixtures.
+// Command mudi is the mudi service and its tools: serve, import, export, analyze, fixtures.
 //
 //	mudi serve [--addr :8080] [--data ./mudi-data] [--no-sample]
 //	mudi import FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace]
+//	mudi analyze small-parcels|outside-control|contiguous-blocks [--layer ID] [--max-mu 50] … [-o out.geojson]
 //	mudi export --layer ID --format geojson|csv|shp|gpkg [--crs EPSG:4549] [--encoding GBK] -o FILE
 //	mudi fixtures generate -n 100000 --seed 1 -o DIR
 //
@@ -50,6 +51,8 @@ Usage:
   mudi serve    [--addr :8080] [--data ./mudi-data] [--tile-cache-mb 256] [--no-sample]
   mudi import   FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--encoding GBK] [--table T] [--control ID] [--replace] [--data DIR]
                 FILE: .geojson/.json, a zipped Shapefile (.zip), a .shp beside its .dbf/.shx/.prj/.cpg, or a GeoPackage (.gpkg)
+  mudi analyze  small-parcels|outside-control|contiguous-blocks [--layer ID] [--max-mu 50] [--min-mu 300]
+                [--tolerance-m 20] [--status a,b|*] [--filter CQL2] [--bbox w,s,e,n] [-o out.geojson] [--data DIR]
   mudi export   --layer ID [--format geojson|csv|shp|gpkg] [--crs EPSG:4549] [--encoding GBK] [--data DIR] -o FILE
   mudi fixtures generate -n 100000 --seed 1 -o DIR
 
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return runServe(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, environ, stdout, stderr)
+	case "analyze":
+		return runAnalyze(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "fixtures":
