@@ -433,7 +433,9 @@ func newSchemaBuilder() *schemaBuilder {
 	return &schemaBuilder{types: map[string]FieldType{}, seen: map[string]bool{}}
 }
 
-func (s *schemaBuilder) add(raw json.RawMessage) (Attrs, error) {
+// decodeProperties decodes a JSON object of properties into attribute values (see
+// [DecodeGeoJSON]). It uses no shared state, so records can be decoded in parallel.
+func decodeProperties(raw json.RawMessage) (Attrs, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return Attrs{}, nil
 	}
@@ -444,14 +446,21 @@ func (s *schemaBuilder) add(raw json.RawMessage) (Attrs, error) {
 		return nil, errors.New("must be an object")
 	}
 	attrs := make(Attrs, len(m))
-	newKey := false
 	for k, v := range m {
-		nv := normalizeValue(v)
-		attrs[k] = nv
+		attrs[k] = normalizeValue(v)
+	}
+	return attrs, nil
+}
+
+// addDecoded records the keys and value types of one record's decoded properties; keys seen for
+// the first time join the schema in the order they appear in raw.
+func (s *schemaBuilder) addDecoded(attrs Attrs, raw json.RawMessage) {
+	newKey := false
+	for k, v := range attrs {
 		if !s.seen[k] {
 			newKey = true
 		}
-		s.observe(k, nv)
+		s.observe(k, v)
 	}
 	if newKey {
 		for _, k := range objectKeys(raw) {
@@ -461,7 +470,6 @@ func (s *schemaBuilder) add(raw json.RawMessage) (Attrs, error) {
 			}
 		}
 	}
-	return attrs, nil
 }
 
 func (s *schemaBuilder) observe(k string, v any) {

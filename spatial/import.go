@@ -3,7 +3,10 @@ package spatial
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -51,6 +54,15 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
+	// The work on each record is independent: do it on every core, then assemble the result in
+	// input order so that ids, problems and the schema do not depend on scheduling.
+	preps := make([]prepared, len(records))
+	parallelRange(len(records), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			preps[i] = prepare(i, records[i], src, explicitCRS)
+		}
+	})
+
 	imp := &Import{CRS: src}
 	schema := newSchemaBuilder()
 	var total int
@@ -61,71 +73,23 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 			imp.Problems = append(imp.Problems, p)
 		}
 	}
-	for i, rf := range records {
-		problem := func(iss geometryIssue) Problem {
-			return Problem{Index: i, SourceID: rf.ID, Reason: iss.reason, At: iss.at, Repaired: iss.repaired}
-		}
-		if rf.Problem != "" {
-			add(Problem{Index: i, SourceID: rf.ID, Reason: rf.Problem, At: rf.At})
+	for i, p := range preps {
+		rf := &records[i]
+		if p.skip != nil {
+			add(*p.skip)
 			imp.Skipped++
+			fatal = fatal || p.fatal
 			continue
 		}
-		g := rf.Geometry
-		if g == nil {
-			add(Problem{Index: i, SourceID: rf.ID, Reason: "feature has no geometry"})
-			imp.Skipped++
-			continue
+		for _, r := range p.repairs {
+			add(Problem{Index: i, SourceID: rf.ID, Reason: r.reason, At: r.at, Repaired: true})
 		}
-		if at, bad := outsideLonLat(g); bad && !explicitCRS {
-			add(Problem{Index: i, SourceID: rf.ID, At: &at,
-				Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
-			imp.Skipped++
-			fatal = true
-			continue
-		}
-		if !src.Geographic() {
-			if at, bad := looksGeographic(g); bad {
-				add(Problem{Index: i, SourceID: rf.ID, At: &at,
-					Reason: fmt.Sprintf("coordinates look like lon/lat degrees but crs %s (projected, metres) was given", src)})
-				imp.Skipped++
-				fatal = true
-				continue
-			}
-			tg, err := crs.TransformToLonLat(g, src)
-			if err != nil {
-				add(Problem{Index: i, SourceID: rf.ID, Reason: fmt.Sprintf("cannot convert from %s: %v", src, err)})
-				imp.Skipped++
-				continue
-			}
-			g = tg
-		}
-		if at, bad := outsideLonLat(g); bad {
-			add(Problem{Index: i, SourceID: rf.ID, At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
-			imp.Skipped++
-			continue
-		}
-		clean, repairs, bad := cleanGeometry(g)
-		if bad != nil {
-			add(problem(*bad))
-			imp.Skipped++
-			continue
-		}
-		for _, r := range repairs {
-			r.repaired = true
-			add(problem(r))
-		}
-		attrs := rf.Attrs
-		if attrs == nil {
-			var err error
-			if attrs, err = schema.add(rf.Properties); err != nil {
-				add(Problem{Index: i, SourceID: rf.ID, Reason: "properties: " + err.Error()})
-				imp.Skipped++
-				continue
-			}
+		if rf.Attrs == nil {
+			schema.addDecoded(p.attrs, rf.Properties)
 		} else if fields == nil {
 			// Typed attributes without a declared schema: new keys join in name order.
 			var fresh []string
-			for k, v := range attrs {
+			for k, v := range p.attrs {
 				if !schema.seen[k] {
 					schema.seen[k] = true
 					fresh = append(fresh, k)
@@ -135,9 +99,9 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 			slices.Sort(fresh)
 			schema.order = append(schema.order, fresh...)
 		}
-		f := &Feature{Geometry: clean, Attrs: attrs}
-		f.Derived.AreaM2 = AreaM2(clean)
-		f.Derived.AreaMu = MuFromM2(f.Derived.AreaM2)
+		f := &Feature{Geometry: p.geom, Attrs: p.attrs}
+		f.Derived.AreaM2 = p.areaM2
+		f.Derived.AreaMu = MuFromM2(p.areaM2)
 		imp.Features = append(imp.Features, f)
 	}
 	for i, f := range imp.Features {
@@ -161,4 +125,86 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
 	}
 	return imp, nil
+}
+
+// prepared is what [BuildImport] makes of one record before assembling the import: either the
+// reason it is skipped, or its clean lon/lat geometry, repairs, attributes and area.
+type prepared struct {
+	skip    *Problem
+	fatal   bool // the problem concerns the whole input
+	geom    orb.Geometry
+	repairs []geometryIssue
+	attrs   Attrs
+	areaM2  float64
+}
+
+// prepare validates, converts, repairs and measures record i. It touches no shared state.
+func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
+	skip := func(p Problem) prepared { p.Index, p.SourceID = i, rf.ID; return prepared{skip: &p} }
+	if rf.Problem != "" {
+		return skip(Problem{Reason: rf.Problem, At: rf.At})
+	}
+	g := rf.Geometry
+	if g == nil {
+		return skip(Problem{Reason: "feature has no geometry"})
+	}
+	if at, bad := outsideLonLat(g); bad && !explicitCRS {
+		p := skip(Problem{At: &at, Reason: "coordinates look projected (metres, |x| > 180 or |y| > 90) but no CRS was given: pass crs, e.g. EPSG:4549 for CGCS2000 / 3-degree Gauss-Kruger CM 120E"})
+		p.fatal = true
+		return p
+	}
+	if !src.Geographic() {
+		if at, bad := looksGeographic(g); bad {
+			p := skip(Problem{At: &at, Reason: fmt.Sprintf("coordinates look like lon/lat degrees but crs %s (projected, metres) was given", src)})
+			p.fatal = true
+			return p
+		}
+		tg, err := crs.TransformToLonLat(g, src)
+		if err != nil {
+			return skip(Problem{Reason: fmt.Sprintf("cannot convert from %s: %v", src, err)})
+		}
+		g = tg
+	}
+	if at, bad := outsideLonLat(g); bad {
+		return skip(Problem{At: &at, Reason: "coordinate outside the valid lon/lat range (longitude −180..180, latitude −90..90)"})
+	}
+	clean, repairs, bad := cleanGeometry(g)
+	if bad != nil {
+		return skip(Problem{Reason: bad.reason, At: bad.at})
+	}
+	attrs := rf.Attrs
+	if attrs == nil {
+		var err error
+		if attrs, err = decodeProperties(rf.Properties); err != nil {
+			return skip(Problem{Reason: "properties: " + err.Error()})
+		}
+	}
+	return prepared{geom: clean, repairs: repairs, attrs: attrs, areaM2: AreaM2(clean)}
+}
+
+// parallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to
+// GOMAXPROCS goroutines, and returns when all are done.
+func parallelRange(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/256, 1))
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	const chunk = 256
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				fn(lo, min(lo+chunk, n))
+			}
+		}()
+	}
+	wg.Wait()
 }
