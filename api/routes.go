@@ -81,6 +81,9 @@ func (s *Server) opsRoutes() []Route {
 			Summary: "Liveness", Responses: map[int]string{200: "the process runs"}},
 		{Method: "GET", Path: "/readyz", Handler: s.readyz, OperationID: "readyz", Tag: "ops",
 			Summary: "Readiness", Responses: map[int]string{200: "the index is loaded", 503: "still loading"}},
+		{Method: "GET", Path: "/metrics", Handler: s.metricsHandler, OperationID: "metrics", Tag: "ops",
+			Summary: "Prometheus metrics: requests by route, durations, layers, tile cache, Go runtime", Produces: "text/plain",
+			Responses: map[int]string{200: "metrics in the Prometheus text format"}},
 	}
 }
 

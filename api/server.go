@@ -66,6 +66,7 @@ type Server struct {
 
 	renderer *tiles.Renderer
 	tiles    *tiles.Service
+	metrics  *metrics
 
 	writeMu sync.Mutex // serialises writes: one writer for the store and the index
 	ready   atomic.Bool
@@ -101,8 +102,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, analyses: as, index: cfg.Index,
 		renderer: r, tiles: tiles.NewService(r, tiles.NewCache(cfg.TileCacheBytes))}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Logger, HTTPErrorHandler: s.handleError})
+	s.metrics = newMetrics(s)
 	e.Use(
 		withRequestID,
+		s.metrics.observe,
 		s.accessLog,
 		middleware.Recover(),
 		middleware.CORSWithConfig(middleware.CORSConfig{
