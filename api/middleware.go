@@ -1,12 +1,12 @@
 package api
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -15,19 +15,46 @@ import (
 
 const ctxRequestID = "mudi.request_id"
 
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// newRequestID returns 16 random hex digits from math/rand/v2's per-thread ChaCha8 generator:
+// request ids need to be unique within the logs, not secret, and this costs no system call.
+func newRequestID() string {
+	var b [16]byte
+	v := mrand.Uint64()
+	const digits = "0123456789abcdef"
+	for i := range b {
+		b[i] = digits[v>>60]
+		v <<= 4
+	}
+	return string(b[:])
+}
+
+// validRequestID reports whether a client's X-Request-ID is 1–64 characters of [A-Za-z0-9._-].
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // withRequestID takes the client's X-Request-ID when it is sane, or makes one, and echoes it.
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		id := c.Request().Header.Get("X-Request-ID")
-		if !validRequestID.MatchString(id) {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+		var id string
+		if v := c.Request().Header["X-Request-Id"]; len(v) > 0 { // canonical key: no allocation
+			id = v[0]
+		}
+		if !validRequestID(id) {
+			id = newRequestID()
 		}
 		c.Set(ctxRequestID, id)
-		c.Response().Header().Set("X-Request-ID", id)
+		c.Response().Header()["X-Request-Id"] = []string{id}
 		return next(c)
 	}
 }
@@ -37,7 +64,8 @@ func requestID(c *echo.Context) string {
 	return id
 }
 
-// accessLog writes one line per request after it is handled.
+// accessLog writes one line per request after it is handled (typed attributes: no boxing of
+// each value into an interface).
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
@@ -51,19 +79,25 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			status, size = resp.Status, resp.Size
 		}
-		attrs := []any{
-			"request_id", requestID(c),
-			"method", c.Request().Method,
-			"route", c.Path(),
-			"path", c.Request().URL.Path,
-			"status", status,
-			"bytes", size,
-			"dur_ms", float64(time.Since(start).Microseconds()) / 1000,
+		if !s.log.Enabled(c.Request().Context(), slog.LevelInfo) {
+			return err
 		}
+		r := c.Request()
+		attrs := make([]slog.Attr, 0, 10)
+		attrs = append(attrs,
+			slog.String("request_id", requestID(c)),
+			slog.String("method", r.Method),
+			slog.String("route", c.Path()),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int64("bytes", size),
+			slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000),
+		)
 		if z := c.Param("z"); z != "" {
-			attrs = append(attrs, "z", z, "x", c.Param("x"), "y", strings.TrimSuffix(strings.TrimSuffix(c.Param("y"), ".mvt"), ".pbf"))
+			attrs = append(attrs, slog.String("z", z), slog.String("x", c.Param("x")),
+				slog.String("y", strings.TrimSuffix(strings.TrimSuffix(c.Param("y"), ".mvt"), ".pbf")))
 		}
-		s.log.Info("request", attrs...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		return err
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
@@ -18,6 +19,13 @@ const mimeMVT = "application/vnd.mapbox-vector-tile"
 // tileLayers returns the snapshots of a comma-separated list of layer ids, or a 404 naming the
 // first unknown one.
 func (s *Server) tileLayers(list string) ([]*spatial.Snapshot, error) {
+	if !strings.Contains(list, ",") { // one layer: no list to check
+		sn := s.index.Layer(list)
+		if sn == nil {
+			return nil, notFound("layer %q does not exist", list)
+		}
+		return []*spatial.Snapshot{sn}, nil
+	}
 	ids := strings.Split(list, ",")
 	snaps := make([]*spatial.Snapshot, 0, len(ids))
 	seen := map[string]bool{}
@@ -59,45 +67,83 @@ func (s *Server) tile(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Headers are set under their canonical names directly: this is the hottest path of the
+	// server, and Header.Set would canonicalise each name again.
 	h := c.Response().Header()
 	// Clients may keep tiles but must revalidate: an edit shows on the very next request, and an
 	// unchanged tile costs a 304.
-	h.Set("Cache-Control", "public, no-cache")
-	h.Set("Vary", "Accept-Encoding")
+	h["Cache-Control"] = []string{"public, no-cache"}
+	h["Vary"] = []string{"Accept-Encoding"}
 	if t.Empty() {
 		return c.NoContent(http.StatusNoContent)
 	}
+	req := c.Request().Header
 	body, etag := t.MVT, t.ETag
-	if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+	if acceptsGzip(firstValue(req, "Accept-Encoding")) {
 		body, etag = t.Gzipped(), t.GzipETag()
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = []string{"gzip"}
 	}
-	h.Set("ETag", etag)
-	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+	h["Etag"] = []string{etag}
+	if etagMatches(firstValue(req, "If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(http.StatusOK, mimeMVT, body)
+	// With the length known, net/http sends the body as is instead of chunked.
+	h["Content-Type"] = []string{mimeMVT}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w := c.Response()
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
+}
+
+// firstValue returns the first value of header key, which must be in canonical form (no
+// canonicalisation, no allocation).
+func firstValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (q > 0).
 func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.TrimSpace(name) != "*" {
+		if name = strings.TrimSpace(name); !strings.EqualFold(name, "gzip") && name != "*" {
 			continue
 		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		return !zeroQuality(params)
+	}
+	return false
+}
+
+// zeroQuality reports whether Accept-Encoding parameters say q=0 (with up to three zero
+// decimals; spaces allowed).
+func zeroQuality(params string) bool {
+	var b [16]byte
+	q := b[:0]
+	for i := 0; i < len(params); i++ {
+		if c := params[i]; c != ' ' && c != '\t' {
+			if len(q) == len(b) {
+				return false
+			}
+			q = append(q, c)
+		}
+	}
+	switch string(q) {
+	case "q=0", "q=0.", "q=0.0", "q=0.00", "q=0.000":
+		return true
 	}
 	return false
 }
 
 // etagMatches implements If-None-Match's weak comparison against a strong ETag.
 func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, part := range strings.Split(header, ",") {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
 		p := strings.TrimPrefix(strings.TrimSpace(part), "W/")
 		if p == "*" || p == etag {
 			return true

@@ -19,6 +19,8 @@ type Tile struct {
 	MVT  []byte // uncompressed MVT; nil for an empty tile (HTTP 204)
 	Gzip []byte // gzip of MVT; nil for an empty tile, or when the service has no cache
 	ETag string // strong entity tag of the uncompressed MVT, quoted: "\"1a2b…\""
+
+	gzipETag string // GzipETag, made once by NewTile
 }
 
 // Empty reports whether the tile has no features.
@@ -28,6 +30,9 @@ func (t Tile) Empty() bool { return len(t.MVT) == 0 }
 // differ between content codings (RFC 9110 §8.8.1), so it is ETag with "-gz" appended inside
 // the quotes.
 func (t Tile) GzipETag() string {
+	if t.gzipETag != "" {
+		return t.gzipETag
+	}
 	if len(t.ETag) < 2 {
 		return t.ETag
 	}
@@ -58,6 +63,7 @@ func NewTile(mvt []byte, withGzip bool) Tile {
 	tag[0], tag[17] = '"', '"'
 	hex.Encode(tag[1:17], h.Sum(sum[:0]))
 	t := Tile{MVT: mvt, ETag: string(tag[:])}
+	t.gzipETag = t.GzipETag()
 	if withGzip && len(mvt) > 0 {
 		t.Gzip = gzipBytes(mvt)
 	}
@@ -125,5 +131,9 @@ func (s *Service) InvalidateLayer(layerID string, version uint64) {
 	s.c.InvalidateLayer(layerID, version)
 }
 
-// DropLayer forwards to [Cache.DropLayer].
-func (s *Service) DropLayer(layerID string) { s.c.DropLayer(layerID) }
+// DropLayer forwards to [Cache.DropLayer] and lets the renderer forget the layer's resolved
+// properties.
+func (s *Service) DropLayer(layerID string) {
+	s.c.DropLayer(layerID)
+	s.r.props.drop(layerID)
+}

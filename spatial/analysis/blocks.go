@@ -128,12 +128,12 @@ func (b *block) parts(ms []member) []orb.Polygon {
 
 // geometry returns the dissolved union of the block's members: by edge cancellation when it
 // rebuilds cleanly, else by overlay union of all members.
-func (b *block) geometry(ms []member) (orb.MultiPolygon, error) {
+func (b *block) geometry(ms []member, d *dissolver) (orb.MultiPolygon, error) {
 	ps := b.parts(ms)
 	if len(b.members) == 1 && len(b.groups) == 0 {
 		return oriented(ps), nil
 	}
-	mp, err := dissolve(ps)
+	mp, err := d.dissolve(ps)
 	if err == nil {
 		return mp, nil
 	}

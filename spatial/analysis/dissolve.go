@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/paulmach/orb"
-	"github.com/tidwall/rtree"
 )
 
 // errNoDissolve means the edge-cancelling dissolve could not rebuild a clean result; the caller
@@ -37,7 +36,27 @@ type dEdge struct {
 // first. The (planar lon/lat) area of the result is checked against the sum of the inputs'
 // areas; any inconsistency returns errNoDissolve.
 func dissolve(polys []orb.Polygon) (orb.MultiPolygon, error) {
-	edges := make([]dEdge, 0, 64)
+	var d dissolver
+	return d.dissolve(polys)
+}
+
+// dissolver holds the scratch buffers of dissolve, reused from one block to the next by a worker
+// (a county's blocks allocated hundreds of megabytes of maps and R-tree nodes otherwise). Its
+// zero value is ready to use; it is not safe for concurrent use.
+type dissolver struct {
+	edges, split []dEdge
+	slots        []edgeSlot // cancel's hash table
+	gen          uint32
+	verts        []gridVertex
+	order        []int32
+	ring         orb.Ring
+	pts          []orb.Point
+}
+
+// dissolve is [dissolve] with d's buffers. The result does not alias them.
+func (d *dissolver) dissolve(polys []orb.Polygon) (orb.MultiPolygon, error) {
+	edges := d.edges[:0]
+	defer func() { d.edges = edges[:0] }()
 	var planarSum float64
 	for _, p := range polys {
 		for ri, r := range p {
@@ -62,16 +81,17 @@ func dissolve(polys []orb.Polygon) (orb.MultiPolygon, error) {
 			}
 		}
 	}
-	edges, ok := cancel(edges)
+	edges, ok := d.cancel(edges)
 	if !ok {
 		return nil, errNoDissolve
 	}
-	if split, changed := splitTJunctions(edges); changed {
-		if edges, ok = cancel(split); !ok {
+	work := edges
+	if split, changed := d.splitTJunctions(edges); changed {
+		if work, ok = d.cancel(split); !ok {
 			return nil, errNoDissolve
 		}
 	}
-	rings, ok := chain(edges)
+	rings, ok := d.chain(work)
 	if !ok {
 		return nil, errNoDissolve
 	}
@@ -94,8 +114,16 @@ func dissolve(polys []orb.Polygon) (orb.MultiPolygon, error) {
 	return mp, nil
 }
 
-// cleanRing returns r closed and without repeated consecutive points.
+// cleanRing returns r closed and without repeated consecutive points: r itself when it already
+// is (it must then not be modified), else a new ring.
 func cleanRing(r orb.Ring) orb.Ring {
+	clean := len(r) > 1 && r[0] == r[len(r)-1]
+	for i := 1; clean && i < len(r); i++ {
+		clean = r[i] != r[i-1]
+	}
+	if clean {
+		return r
+	}
 	out := make(orb.Ring, 0, len(r)+1)
 	for _, p := range r {
 		if len(out) == 0 || out[len(out)-1] != p {
@@ -108,23 +136,79 @@ func cleanRing(r orb.Ring) orb.Ring {
 	return out
 }
 
+func lessPoint(a, b orb.Point) int {
+	if c := cmpFloat(a[0], b[0]); c != 0 {
+		return c
+	}
+	return cmpFloat(a[1], b[1])
+}
+
+// edgeSlot is a slot of cancel's hash table: an edge with the slot's undirected key, and the
+// edge of that key still waiting for its opposite (-1: none). gen tells live slots from those
+// of previous calls.
+type edgeSlot struct {
+	gen     uint32
+	key     int32
+	pending int32
+}
+
+func hashPoint(h uint64, p orb.Point) uint64 {
+	h ^= math.Float64bits(p[0])
+	h *= 0x9e3779b97f4a7c15
+	h ^= math.Float64bits(p[1])
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>29
+}
+
 // cancel removes pairs of opposite directed edges and returns the rest in input order. It
-// reports false when an edge occurs twice in the same direction (overlapping inputs).
-func cancel(edges []dEdge) ([]dEdge, bool) {
-	type key [2]orb.Point
-	at := make(map[key]int, len(edges))
+// reports false when an edge occurs twice in the same direction before its opposite (overlapping
+// inputs). Edges are matched through an open-addressing hash table of undirected edges kept in
+// d and invalidated between calls by a generation counter.
+func (d *dissolver) cancel(edges []dEdge) ([]dEdge, bool) {
+	if need := 2 * len(edges); len(d.slots) < need {
+		size := 1024
+		for size < need {
+			size *= 2
+		}
+		d.slots = make([]edgeSlot, size)
+		d.gen = 0
+	}
+	d.gen++
+	if d.gen == 0 { // wrapped: old slots could look live
+		clear(d.slots)
+		d.gen = 1
+	}
+	mask := uint64(len(d.slots) - 1)
 	for i := range edges {
 		e := &edges[i]
-		if j, ok := at[key{e.b, e.a}]; ok {
-			edges[j].alive = false
-			e.alive = false
-			delete(at, key{e.b, e.a})
-			continue
+		lo, hi := e.a, e.b
+		if lessPoint(hi, lo) < 0 {
+			lo, hi = hi, lo
 		}
-		if _, dup := at[key{e.a, e.b}]; dup {
-			return nil, false
+		h := hashPoint(hashPoint(0, lo), hi) & mask
+		for {
+			sl := &d.slots[h]
+			if sl.gen != d.gen {
+				*sl = edgeSlot{gen: d.gen, key: int32(i), pending: int32(i)}
+				break
+			}
+			k := &edges[sl.key]
+			if !(k.a == lo && k.b == hi) && !(k.a == hi && k.b == lo) {
+				h = (h + 1) & mask
+				continue
+			}
+			switch p := sl.pending; {
+			case p < 0:
+				sl.pending = int32(i)
+			case edges[p].a == e.a && lo != hi:
+				return nil, false // the same direction twice
+			default:
+				edges[p].alive = false
+				e.alive = false
+				sl.pending = -1
+			}
+			break
 		}
-		at[key{e.a, e.b}] = i
 	}
 	out := edges[:0]
 	for _, e := range edges {
@@ -135,35 +219,85 @@ func cancel(edges []dEdge) ([]dEdge, bool) {
 	return out, true
 }
 
+// gridVertex is a boundary vertex filed under its grid cell.
+type gridVertex struct {
+	cell uint64
+	p    orb.Point
+}
+
 // splitTJunctions splits every edge at the remaining vertices lying (within tJunctionEps) in
-// its interior.
-func splitTJunctions(edges []dEdge) ([]dEdge, bool) {
-	var vt rtree.RTreeG[orb.Point]
-	for _, e := range edges {
-		vt.Insert(e.a, e.a, e.a)
+// its interior. Vertices are found through a grid of cells about twice the mean edge extent,
+// sorted by cell. The result is in d's split buffer.
+func (d *dissolver) splitTJunctions(edges []dEdge) ([]dEdge, bool) {
+	if len(edges) == 0 {
+		return nil, false
 	}
+	bound := orb.Bound{Min: edges[0].a, Max: edges[0].a}
+	var ext float64
+	for _, e := range edges {
+		bound = bound.Extend(e.a)
+		ext += math.Abs(e.b[0]-e.a[0]) + math.Abs(e.b[1]-e.a[1])
+	}
+	cell := max(ext/float64(len(edges)), 16*tJunctionEps)
+	x0, y0 := bound.Min[0]-2*tJunctionEps, bound.Min[1]-2*tJunctionEps
+	nx := uint64((bound.Max[0]-x0)/cell) + 2
+	cellOf := func(x, y float64) (int64, int64) {
+		return int64(math.Floor((x - x0) / cell)), int64(math.Floor((y - y0) / cell))
+	}
+	verts := d.verts[:0]
+	for _, e := range edges {
+		cx, cy := cellOf(e.a[0], e.a[1])
+		verts = append(verts, gridVertex{uint64(cy)*nx + uint64(cx), e.a})
+	}
+	slices.SortFunc(verts, func(a, b gridVertex) int {
+		switch {
+		case a.cell < b.cell:
+			return -1
+		case a.cell > b.cell:
+			return 1
+		}
+		return 0
+	})
+	d.verts = verts
 	type tp struct {
 		t float64
 		p orb.Point
 	}
-	var out []dEdge
+	out := d.split[:0]
 	changed := false
 	var ts []tp
 	for _, e := range edges {
 		b := segBound(e.a, e.b)
 		ts = ts[:0]
-		vt.Search(orb.Point{b.Min[0] - tJunctionEps, b.Min[1] - tJunctionEps}, orb.Point{b.Max[0] + tJunctionEps, b.Max[1] + tJunctionEps},
-			func(_, _ [2]float64, v orb.Point) bool {
-				if v == e.a || v == e.b || segDist2(v, e.a, e.b) > tJunctionEps*tJunctionEps {
-					return true
+		cx0, cy0 := cellOf(b.Min[0]-tJunctionEps, b.Min[1]-tJunctionEps)
+		cx1, cy1 := cellOf(b.Max[0]+tJunctionEps, b.Max[1]+tJunctionEps)
+		cx0, cy0 = max(cx0, 0), max(cy0, 0)
+		cx1 = min(cx1, int64(nx)-1)
+		for cy := cy0; cy <= cy1; cy++ {
+			for cx := cx0; cx <= cx1; cx++ {
+				key := uint64(cy)*nx + uint64(cx)
+				k, _ := slices.BinarySearchFunc(verts, key, func(v gridVertex, key uint64) int {
+					switch {
+					case v.cell < key:
+						return -1
+					case v.cell > key:
+						return 1
+					}
+					return 0
+				})
+				for ; k < len(verts) && verts[k].cell == key; k++ {
+					v := verts[k].p
+					if v == e.a || v == e.b || segDist2(v, e.a, e.b) > tJunctionEps*tJunctionEps {
+						continue
+					}
+					dx, dy := e.b[0]-e.a[0], e.b[1]-e.a[1]
+					t := ((v[0]-e.a[0])*dx + (v[1]-e.a[1])*dy) / (dx*dx + dy*dy)
+					if t > 0 && t < 1 {
+						ts = append(ts, tp{t, v})
+					}
 				}
-				dx, dy := e.b[0]-e.a[0], e.b[1]-e.a[1]
-				t := ((v[0]-e.a[0])*dx + (v[1]-e.a[1])*dy) / (dx*dx + dy*dy)
-				if t > 0 && t < 1 {
-					ts = append(ts, tp{t, v})
-				}
-				return true
-			})
+			}
+		}
 		if len(ts) == 0 {
 			out = append(out, dEdge{a: e.a, b: e.b, alive: true})
 			continue
@@ -179,6 +313,7 @@ func splitTJunctions(edges []dEdge) ([]dEdge, bool) {
 		}
 		out = append(out, dEdge{a: prev, b: e.b, alive: true})
 	}
+	d.split = out
 	return out, changed
 }
 
@@ -194,10 +329,27 @@ func cmpFloat(a, b float64) int {
 
 // chain links directed edges into closed rings. At a vertex with several outgoing edges it
 // takes the leftmost turn (the face on the left is traced tightly), so rings never pinch.
-func chain(edges []dEdge) ([]orb.Ring, bool) {
-	out := make(map[orb.Point][]int32, len(edges))
-	for i, e := range edges {
-		out[e.a] = append(out[e.a], int32(i))
+func (d *dissolver) chain(edges []dEdge) ([]orb.Ring, bool) {
+	// Outgoing edges of a vertex: edge indices sorted by start point (ties in index order, as
+	// they were listed before), found by binary search.
+	order := d.order[:0]
+	for i := range edges {
+		order = append(order, int32(i))
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		if c := lessPoint(edges[x].a, edges[y].a); c != 0 {
+			return c
+		}
+		return int(x - y)
+	})
+	d.order = order
+	outgoing := func(p orb.Point) []int32 {
+		k, _ := slices.BinarySearchFunc(order, p, func(i int32, p orb.Point) int { return lessPoint(edges[i].a, p) })
+		h := k
+		for h < len(order) && edges[order[h]].a == p {
+			h++
+		}
+		return order[k:h]
 	}
 	var rings []orb.Ring
 	for s := range edges {
@@ -220,7 +372,7 @@ func chain(edges []dEdge) ([]orb.Ring, bool) {
 			next := int32(-1)
 			bestTurn := math.Inf(-1)
 			din := [2]float64{e.b[0] - e.a[0], e.b[1] - e.a[1]}
-			for _, k := range out[e.b] {
+			for _, k := range outgoing(e.b) {
 				if edges[k].used {
 					continue
 				}
@@ -238,14 +390,31 @@ func chain(edges []dEdge) ([]orb.Ring, bool) {
 			}
 			cur = next
 		}
-		rings = append(rings, splitPinches(ring)...)
+		rings = append(rings, d.splitPinches(ring)...)
 	}
 	return rings, true
 }
 
 // splitPinches splits a closed ring that passes through a vertex more than once (a hole
 // touching its shell at a point, traced as one ring) into simple rings.
-func splitPinches(r orb.Ring) []orb.Ring {
+func (d *dissolver) splitPinches(r orb.Ring) []orb.Ring {
+	// Most rings pass through each vertex once: check that by sorting first.
+	pts := append(d.pts[:0], r[:len(r)-1]...)
+	d.pts = pts
+	slices.SortFunc(pts, lessPoint)
+	simple := true
+	for i := 1; i < len(pts); i++ {
+		if pts[i] == pts[i-1] {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		if len(r) < 4 {
+			return nil
+		}
+		return []orb.Ring{r}
+	}
 	seen := make(map[orb.Point]int, len(r))
 	var out []orb.Ring
 	stack := make(orb.Ring, 0, len(r))

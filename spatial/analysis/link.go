@@ -223,8 +223,9 @@ func (pl plane) segs(dst []pseg, ps []orb.Polygon) []pseg {
 func margin2(d2 float64) float64 { d := math.Sqrt(d2)*(1+1e-3) + 1e-3; return d * d }
 
 // distanceM is [minDistanceM] on polygons within bound ub. With tolM ≥ 0 it may return the
-// planar estimate when that is more than 1 % away from tolM (the plane is good to ~1e-4), and
-// measures on the ellipsoid only near the tolerance.
+// planar estimate when that is more than 1 % away from tolM (the plane is good to ~1e-4) —
+// any estimate under 0.99·tolM as soon as one is found, and +Inf when nothing is within
+// 1.01·tolM — and measures on the ellipsoid only near the tolerance.
 func (ds *distScratch) distanceM(as, bs []orb.Polygon, ub orb.Bound, tolM float64) float64 {
 	pl := plane{lon0: (ub.Min[0] + ub.Max[0]) / 2, lat0: (ub.Min[1] + ub.Max[1]) / 2}
 	pl.kx, pl.ky = localScale(pl.lat0)
@@ -235,6 +236,13 @@ func (ds *distScratch) distanceM(as, bs []orb.Polygon, ub orb.Bound, tolM float6
 	// by up to ~1e-5; each is then measured on the ellipsoid.
 	ds.cands = ds.cands[:0]
 	best := math.Inf(1)
+	// With a tolerance only the answer "within or not" matters: pairs farther apart than the
+	// tolerance's upper margin cannot change it, and a pair clearly within ends the search.
+	limit2, sure2 := math.Inf(1), -1.0
+	if tolM >= 0 {
+		hi, lo := tolM*1.01+0.01, tolM*0.99
+		limit2, sure2 = hi*hi, lo*lo
+	}
 	consider := func(d2 float64, p, q [2]float64) {
 		if d2 < best {
 			best = d2
@@ -250,7 +258,7 @@ func (ds *distScratch) distanceM(as, bs []orb.Polygon, ub orb.Bound, tolM float6
 			// Cheap reject on the segments' bounds.
 			gx := max(min(b1[0], b2[0])-max(a1[0], a2[0]), min(a1[0], a2[0])-max(b1[0], b2[0]), 0)
 			gy := max(min(b1[1], b2[1])-max(a1[1], a2[1]), min(a1[1], a2[1])-max(b1[1], b2[1]), 0)
-			if gx*gx+gy*gy > margin2(best) {
+			if g2 := gx*gx + gy*gy; g2 > margin2(best) || g2 > limit2 {
 				continue
 			}
 			d, p, q := ptSegDist2(a1, b1, b2)
@@ -261,6 +269,9 @@ func (ds *distScratch) distanceM(as, bs []orb.Polygon, ub orb.Bound, tolM float6
 			consider(d, p, q)
 			d, q, p = ptSegDist2(b2, a1, a2)
 			consider(d, p, q)
+			if best < sure2 {
+				return math.Sqrt(best) // clearly within the tolerance
+			}
 		}
 	}
 	if math.IsInf(best, 1) {

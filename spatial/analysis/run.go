@@ -336,9 +336,10 @@ func runBlocks(ctx context.Context, parcels, control *spatial.Snapshot, spec *Sp
 	nw := workers(len(kept))
 	rls := make([]relater, nw)
 	sts := make([]overlayStats, nw)
+	dss := make([]dissolver, nw)
 	err = forEach(ctx, len(kept), func(w, k int) error {
 		b := kept[k]
-		geom, err := b.geometry(ms)
+		geom, err := b.geometry(ms, &dss[w])
 		if err != nil {
 			return fmt.Errorf("analysis: %w", err)
 		}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/store"
+)
+
+// Layer ids of the county in mudi (and table names in PostGIS: parcels, control).
+const (
+	parcelsLayer = "parcels"
+	controlLayer = "control-lines"
+)
+
+// importResult is one in-process import of the county, as `mudi import` does it: decode the
+// GeoJSON (with per-feature validation), then api.Server.PutLayer (derived attributes against
+// the control layer, one bbolt transaction, publication in the index).
+type importResult struct {
+	parcels, control *spatial.Snapshot
+	// Phases of the parcels import; total = decode + derive + store.
+	decode, derive, store, total time.Duration
+	controlImport                time.Duration // the control layer's import (not part of total)
+	skipped                      int
+}
+
+func openStore(dir string) (*store.DB, error) {
+	return store.Open(filepath.Join(dir, "mudi.db"), store.Options{Timeout: time.Second})
+}
+
+// importMudi imports the control layer, then the parcels layer (timed), into a new store in
+// dir. The store is closed on return; the snapshots stay usable.
+func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*importResult, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	db, err := openStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var index spatial.Index
+	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
+	if err != nil {
+		return nil, err
+	}
+	res := &importResult{}
+
+	start := time.Now()
+	imp, err := decodeFile(controlFile)
+	if err != nil {
+		return nil, err
+	}
+	res.control, err = srv.PutLayer(ctx, api.LayerRequest{ID: controlLayer, Kind: spatial.KindControl,
+		FileName: filepath.Base(controlFile), Import: imp})
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", controlFile, err)
+	}
+	res.controlImport = time.Since(start)
+
+	start = time.Now()
+	imp, err = decodeFile(parcelsFile)
+	if err != nil {
+		return nil, err
+	}
+	res.decode = time.Since(start)
+	res.skipped = imp.Skipped
+	var firstWrite time.Time
+	control := controlLayer
+	req := api.LayerRequest{ID: parcelsLayer, Kind: spatial.KindParcels, Control: &control,
+		FileName: filepath.Base(parcelsFile), Import: imp,
+		Progress: func(int) {
+			if firstWrite.IsZero() {
+				firstWrite = time.Now()
+			}
+		}}
+	put := time.Now()
+	res.parcels, err = srv.PutLayer(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", parcelsFile, err)
+	}
+	res.total = time.Since(start)
+	if firstWrite.IsZero() {
+		firstWrite = put
+	}
+	res.derive = firstWrite.Sub(put)
+	res.store = res.total - res.decode - res.derive
+	return res, nil
+}
+
+func decodeFile(path string) (*spatial.Import, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	imp, err := spatial.DecodeGeoJSON(f, spatial.ImportOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return imp, nil
+}
+
+// restartMudi opens the store in dir and loads every layer into a new index, as mudi serve does
+// before it listens, and returns how long that took and the number of features loaded.
+func restartMudi(ctx context.Context, dir string) (time.Duration, int, error) {
+	start := time.Now()
+	db, err := openStore(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	var index spatial.Index
+	n, err := loadIndex(ctx, db, &index)
+	return time.Since(start), n, err
+}
+
+// loadIndex loads every stored layer into index, one goroutine per layer (the same steps as
+// cmd/mudi's loadIndex, which a separate program cannot import).
+func loadIndex(ctx context.Context, db *store.DB, index *spatial.Index) (int, error) {
+	layers, err := db.Layers()
+	if err != nil {
+		return 0, err
+	}
+	type loaded struct {
+		snap *spatial.Snapshot
+		err  error
+	}
+	results := make(chan loaded, len(layers))
+	for _, l := range layers {
+		go func(id string) {
+			meta, fs, err := db.LoadLayer(ctx, id)
+			if err != nil {
+				results <- loaded{err: fmt.Errorf("load layer %s: %w", id, err)}
+				return
+			}
+			results <- loaded{snap: spatial.NewSnapshot(meta, fs)}
+		}(l.ID)
+	}
+	var n int
+	var firstErr error
+	snaps := make([]*spatial.Snapshot, 0, len(layers))
+	for range layers {
+		r := <-results
+		if r.err != nil && firstErr == nil {
+			firstErr = r.err
+		}
+		if r.snap != nil {
+			snaps = append(snaps, r.snap)
+			n += r.snap.Len()
+		}
+	}
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	index.Update(func(m map[string]*spatial.Snapshot) {
+		for _, s := range snaps {
+			m[s.Layer.ID] = s
+		}
+	})
+	return n, nil
+}
