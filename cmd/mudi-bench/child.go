@@ -56,7 +56,7 @@ func serveChild(data string, cacheMB int, cpuProfile string, stdout, stderr io.W
 	}
 	defer db.Close()
 	var index spatial.Index
-	if _, err := loadIndex(ctx, db, &index); err != nil {
+	if _, err := db.LoadIndex(ctx, &index); err != nil {
 		return err
 	}
 	loaded := time.Since(start)

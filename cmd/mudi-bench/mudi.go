@@ -117,52 +117,6 @@ func restartMudi(ctx context.Context, dir string) (time.Duration, int, error) {
 	}
 	defer db.Close()
 	var index spatial.Index
-	n, err := loadIndex(ctx, db, &index)
+	n, err := db.LoadIndex(ctx, &index)
 	return time.Since(start), n, err
-}
-
-// loadIndex loads every stored layer into index, one goroutine per layer (the same steps as
-// cmd/mudi's loadIndex, which a separate program cannot import).
-func loadIndex(ctx context.Context, db *store.DB, index *spatial.Index) (int, error) {
-	layers, err := db.Layers()
-	if err != nil {
-		return 0, err
-	}
-	type loaded struct {
-		snap *spatial.Snapshot
-		err  error
-	}
-	results := make(chan loaded, len(layers))
-	for _, l := range layers {
-		go func(id string) {
-			meta, fs, err := db.LoadLayer(ctx, id)
-			if err != nil {
-				results <- loaded{err: fmt.Errorf("load layer %s: %w", id, err)}
-				return
-			}
-			results <- loaded{snap: spatial.NewSnapshot(meta, fs)}
-		}(l.ID)
-	}
-	var n int
-	var firstErr error
-	snaps := make([]*spatial.Snapshot, 0, len(layers))
-	for range layers {
-		r := <-results
-		if r.err != nil && firstErr == nil {
-			firstErr = r.err
-		}
-		if r.snap != nil {
-			snaps = append(snaps, r.snap)
-			n += r.snap.Len()
-		}
-	}
-	if firstErr != nil {
-		return 0, firstErr
-	}
-	index.Update(func(m map[string]*spatial.Snapshot) {
-		for _, s := range snaps {
-			m[s.Layer.ID] = s
-		}
-	})
-	return n, nil
 }

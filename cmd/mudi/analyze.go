@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/mudi-gis/mudi/api"
-	"github.com/mudi-gis/mudi/spatial"
 )
 
 // analyzeConfig is the configuration of mudi analyze. Its analysis parameters are those of
@@ -68,19 +66,11 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 		}
 	}
 
-	db, err := openStore(cfg.Data)
+	srv, db, err := openOffline(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var index spatial.Index
-	if _, err := loadIndex(ctx, db, &index); err != nil {
-		return err
-	}
-	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
-	if err != nil {
-		return err
-	}
 	res, err := srv.RunPreset(ctx, preset, params)
 	if p := api.ClientProblem(err); p != nil {
 		return usageError{strings.ReplaceAll(p.Detail, "_", "-")} // name the flag, not the query parameter

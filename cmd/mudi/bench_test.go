@@ -86,7 +86,7 @@ func BenchmarkRestart(b *testing.B) {
 					b.Fatal(err)
 				}
 				var index spatial.Index
-				got, err := loadIndex(context.Background(), db, &index)
+				got, err := db.LoadIndex(context.Background(), &index)
 				if err != nil || got != index.Layer("parcels").Len() {
 					b.Fatal(err, got)
 				}

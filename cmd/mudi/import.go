@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,21 +103,15 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 		fmt.Fprintln(stderr, "warning:", p.String())
 	}
 
-	db, err := openStore(cfg.Data)
+	srv, db, err := openOffline(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var index spatial.Index
-	if _, err := loadIndex(ctx, db, &index); err != nil {
-		return err
-	}
-	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
-	if err != nil {
-		return err
-	}
+	_, err = db.Layer(cfg.Layer)
+	exists := err == nil
 	req := api.LayerRequest{ID: cfg.Layer, Title: cfg.Title, Kind: spatial.Kind(cfg.Kind),
-		FileName: filepath.Base(file), Import: imp, Replace: cfg.Replace && index.Layer(cfg.Layer) != nil}
+		FileName: filepath.Base(file), Import: imp, Replace: cfg.Replace && exists}
 	if cfg.Control != "" {
 		req.Control = &cfg.Control
 	}

@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	defer db.Close() // after the server has drained: serve returns only then
 
 	var index spatial.Index
-	n, err := loadIndex(ctx, db, &index)
+	n, err := db.LoadIndex(ctx, &index)
 	if err != nil {
 		return err
 	}
@@ -157,49 +157,25 @@ func openStore(dir string) (*store.DB, error) {
 	return store.Open(filepath.Join(dir, "mudi.db"), store.Options{Timeout: time.Second})
 }
 
-// loadIndex loads every stored layer into the index; it returns the number of features.
-func loadIndex(ctx context.Context, db *store.DB, index *spatial.Index) (int, error) {
-	layers, err := db.Layers()
+// openOffline opens the store of a data directory, loads its index and builds the API server
+// over them without serving: the one write and query path for the commands (import, analyze).
+// Close the returned store when done.
+func openOffline(ctx context.Context, dir string) (*api.Server, *store.DB, error) {
+	db, err := openStore(dir)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	type loaded struct {
-		snap *spatial.Snapshot
-		err  error
+	var index spatial.Index
+	if _, err := db.LoadIndex(ctx, &index); err != nil {
+		db.Close()
+		return nil, nil, err
 	}
-	results := make(chan loaded, len(layers))
-	for _, l := range layers {
-		go func(id string) {
-			meta, fs, err := db.LoadLayer(ctx, id)
-			if err != nil {
-				results <- loaded{err: fmt.Errorf("load layer %s: %w", id, err)}
-				return
-			}
-			results <- loaded{snap: spatial.NewSnapshot(meta, fs)}
-		}(l.ID)
+	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
 	}
-	var n int
-	var firstErr error
-	snaps := make([]*spatial.Snapshot, 0, len(layers))
-	for range layers {
-		r := <-results
-		if r.err != nil && firstErr == nil {
-			firstErr = r.err
-		}
-		if r.snap != nil {
-			snaps = append(snaps, r.snap)
-			n += r.snap.Len()
-		}
-	}
-	if firstErr != nil {
-		return 0, firstErr
-	}
-	index.Update(func(m map[string]*spatial.Snapshot) {
-		for _, s := range snaps {
-			m[s.Layer.ID] = s
-		}
-	})
-	return n, nil
+	return srv, db, nil
 }
 
 const keySetting = "api_key_hashes"
