@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"math"
 	"mime/multipart"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,30 +24,14 @@ import (
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/gisio"
-	"github.com/mudi-gis/mudi/store"
 )
 
 // newFileServer is newTestServer with a body limit that fits the county's files (256 MiB).
 func newFileServer(t testing.TB) *testServer {
 	t.Helper()
-	db, err := store.Open(t.TempDir()+"/mudi.db", store.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var index spatial.Index
-	srv, err := New(Config{
-		Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index,
-		KeyHashes: []string{HashKey(testKey)}, MaxBodyBytes: 256 << 20, RequestTimeout: 5 * time.Minute,
-		Now: func() time.Time { return time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC) },
+	return newTestServerWith(t, func(c *Config) {
+		c.MaxBodyBytes, c.RequestTimeout = 256<<20, 5*time.Minute
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &testServer{t: t, srv: srv, db: db, index: &index, http: hs}
 }
 
 // uploadFile sends a multipart upload with the file part named name and the form fields.

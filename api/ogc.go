@@ -389,15 +389,25 @@ func (s *Server) ogcSnapshot(c *echo.Context) (*spatial.Snapshot, error) {
 	return sn, nil
 }
 
-func (s *Server) ogcCollection(c *echo.Context) error {
+// ogcResource starts a request about one collection: its snapshot (404 when unknown), the
+// query parameters checked against allowed (400 naming an unknown one), and the format.
+func (s *Server) ogcResource(c *echo.Context, allowed func(string) bool) (*spatial.Snapshot, format, error) {
 	sn, err := s.ogcSnapshot(c)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	if err := checkParams(c.QueryParams(), only("f")); err != nil {
-		return err
+	if err := checkParams(c.QueryParams(), allowed); err != nil {
+		return nil, 0, err
 	}
 	fm, err := negotiate(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	return sn, fm, nil
+}
+
+func (s *Server) ogcCollection(c *echo.Context) error {
+	sn, fm, err := s.ogcResource(c, only("f"))
 	if err != nil {
 		return err
 	}
@@ -469,14 +479,7 @@ func findQueryable(qs []queryable, name string) (queryable, bool) {
 }
 
 func (s *Server) ogcQueryables(c *echo.Context) error {
-	sn, err := s.ogcSnapshot(c)
-	if err != nil {
-		return err
-	}
-	if err := checkParams(c.QueryParams(), only("f")); err != nil {
-		return err
-	}
-	fm, err := negotiate(c)
+	sn, fm, err := s.ogcResource(c, only("f"))
 	if err != nil {
 		return err
 	}

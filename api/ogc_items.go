@@ -139,19 +139,11 @@ func itemLinks(c *echo.Context, path string, q url.Values, fm format) []link {
 
 // ogcItem serves one feature.
 func (s *Server) ogcItem(c *echo.Context) error {
-	sn, err := s.ogcSnapshot(c)
+	sn, fm, err := s.ogcResource(c, only("f", "crs"))
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
-	if err := checkParams(q, only("f", "crs")); err != nil {
-		return err
-	}
-	fm, err := negotiate(c)
-	if err != nil {
-		return err
-	}
-	out, err := ogcCRSParam(q, "crs")
+	out, err := ogcCRSParam(c.QueryParams(), "crs")
 	if err != nil {
 		return err
 	}
@@ -165,7 +157,7 @@ func (s *Server) ogcItem(c *echo.Context) error {
 		return notFound("collection %q has no feature %q", sn.Layer.ID, raw)
 	}
 	path := "/ogc/collections/" + url.PathEscape(sn.Layer.ID) + "/items/" + raw
-	links := append(itemLinks(c, path, q, fm),
+	links := append(itemLinks(c, path, c.QueryParams(), fm),
 		link{Href: ogcHref(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
 	c.Response().Header().Set("Content-Crs", "<"+out.URI()+">")
 	if fm == formatHTML {

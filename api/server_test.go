@@ -30,17 +30,27 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with the configuration adjusted by configure.
+func newTestServerWith(t testing.TB, configure func(*Config)) *testServer {
+	t.Helper()
 	db, err := store.Open(t.TempDir()+"/mudi.db", store.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	var index spatial.Index
-	srv, err := New(Config{
+	cfg := Config{
 		Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index,
 		KeyHashes: []string{HashKey(testKey)}, MaxBodyBytes: 1 << 20,
 		Now: func() time.Time { return time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC) },
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
