@@ -148,7 +148,7 @@ func TestSavedAnalysisBecomesADerivedLayer(t *testing.T) {
 	if list := ts.get("/api/analyses").json(t)["analyses"].([]any); len(list) != 1 {
 		t.Errorf("analyses = %v", list)
 	}
-	if r := ts.do("POST", "/api/analyses", "application/json", testKey, strings.NewReader(body)); r.status != 400 || r.json(t)["param"] != "save_as" {
+	if r := ts.do("POST", "/api/analyses", "application/json", testKey, strings.NewReader(body)); r.status != 409 || r.json(t)["param"] != "save_as" {
 		t.Errorf("saving twice = %d %s", r.status, r.body)
 	}
 	if r := ts.do("DELETE", "/api/analyses/blocks-100", "", testKey, nil); r.status != 204 {

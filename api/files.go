@@ -1,19 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path"
-	"path/filepath"
-	"strings"
 
 	"github.com/labstack/echo/v5"
 
-	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/crs"
 	"github.com/mudi-gis/mudi/spatial/gisio"
 )
@@ -34,61 +28,6 @@ func (s *Server) fileRoutes() []Route {
 			Responses: map[int]string{200: "the file (GeoJSON, CSV with BOM, zip, GeoPackage)", 400: "unknown format, CRS or encoding, or a CRS that cannot hold the layer (problem JSON naming it)",
 				404: respNotFound}},
 	}
-}
-
-// uploadFormat is the kind of file of a multipart upload.
-type uploadFormat int
-
-const (
-	uploadGeoJSON uploadFormat = iota
-	uploadZip                  // a zipped Shapefile (or a GeoPackage inside a zip)
-	uploadGeoPackage
-)
-
-// uploadFormatOf tells the kind of an uploaded file from its name.
-func uploadFormatOf(name string) (uploadFormat, error) {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".geojson", ".json":
-		return uploadGeoJSON, nil
-	case ".zip", ".shz":
-		return uploadZip, nil
-	case ".gpkg":
-		return uploadGeoPackage, nil
-	case ".shp", ".dbf", ".shx":
-		return 0, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type",
-			fmt.Sprintf("file %q: upload a Shapefile as one .zip holding its .shp, .shx, .dbf, .prj and .cpg", name))
-	}
-	return 0, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type",
-		fmt.Sprintf("file %q: mudi imports GeoJSON (.geojson, .json), zipped Shapefiles (.zip) and GeoPackages (.gpkg)", name))
-}
-
-// decode reads the uploaded file into features, dispatching on its kind. GeoJSON bodies are
-// decoded as always; zipped Shapefiles and GeoPackages by package gisio, with the encoding and
-// table settings.
-func (u *upload) decode() (*spatial.Import, error) {
-	if u.format == uploadGeoJSON {
-		if u.encoding != "" {
-			if enc, err := gisio.ParseEncoding(u.encoding); err != nil || enc != gisio.UTF8 {
-				return nil, badParam("encoding", "GeoJSON is always UTF-8 (encoding applies to Shapefiles)")
-			}
-		}
-		return spatial.DecodeGeoJSON(u.body, spatial.ImportOptions{CRS: u.crs, Strict: u.strict})
-	}
-	opts := gisio.ReadOptions{CRS: u.crs, Encoding: u.encoding, Table: u.table, Strict: u.strict}
-	var (
-		imp *spatial.Import
-		err error
-	)
-	switch u.format {
-	case uploadZip:
-		imp, _, err = gisio.ReadZip(bytes.NewReader(u.data), int64(len(u.data)), opts)
-	case uploadGeoPackage:
-		imp, err = readGeoPackageUpload(u.fileName, u.data, opts)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return imp, nil
 }
 
 func (s *Server) exportLayer(c *echo.Context) error {
@@ -150,31 +89,4 @@ func (w *lazyWriter) Write(p []byte) (int, error) {
 		w.c.Response().WriteHeader(http.StatusOK)
 	}
 	return w.c.Response().Write(p)
-}
-
-// readGeoPackageUpload reads an uploaded GeoPackage: SQLite needs a file, so it is written under
-// its upload name (for messages) into a temporary directory, removed afterwards.
-func readGeoPackageUpload(name string, data []byte, opts gisio.ReadOptions) (*spatial.Import, error) {
-	dir, err := os.MkdirTemp("", "mudi-upload-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	base := filepath.Base(name) // readUpload kept only the base name
-	if base == "." || base == ".." || base == string(filepath.Separator) || strings.ContainsRune(base, 0) {
-		base = "upload.gpkg"
-	}
-	f, err := os.Create(filepath.Join(dir, base))
-	if err != nil {
-		return nil, err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	imp, _, err := gisio.ReadGeoPackage(f.Name(), opts)
-	return imp, err
 }

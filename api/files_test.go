@@ -21,6 +21,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/gisio"
@@ -29,7 +30,7 @@ import (
 // newFileServer is newTestServer with a body limit that fits the county's files (256 MiB).
 func newFileServer(t testing.TB) *testServer {
 	t.Helper()
-	return newTestServerWith(t, func(c *Config) {
+	return newTestServerWith(t, func(c *Config, _ *app.Config) {
 		c.MaxBodyBytes, c.RequestTimeout = 256<<20, 5*time.Minute
 	})
 }

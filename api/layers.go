@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,16 +9,16 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/crs"
+	"github.com/mudi-gis/mudi/spatial/gisio"
 )
 
 // layerView is the JSON form of a layer.
@@ -101,11 +100,8 @@ type upload struct {
 	control   *string // nil: not given
 	strict    bool
 	roles     map[string]string
-	fileName  string
-	body      io.Reader
-	// GIS files (see files.go): the kind of file, its bytes and the reading settings.
-	format          uploadFormat
-	data            []byte
+	// The file and its reading settings.
+	input           gisio.Input
 	encoding, table string
 }
 
@@ -121,7 +117,7 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 	u := &upload{}
 	switch ct {
 	case "application/geo+json", "application/json":
-		u.body = r.Body
+		u.input = gisio.Input{Name: "upload.geojson", Body: r.Body}
 	case "multipart/form-data":
 		form, err := c.MultipartForm()
 		if err != nil {
@@ -141,8 +137,8 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 			return nil, badParam("file", "a multipart upload needs a part named file")
 		}
 		fh := fhs[0]
-		u.fileName = path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
-		if u.format, err = uploadFormatOf(u.fileName); err != nil {
+		name := path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
+		if err := gisio.CheckInputName(name, false); err != nil {
 			return nil, err
 		}
 		f, err := fh.Open()
@@ -154,7 +150,7 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 		if err != nil {
 			return nil, err
 		}
-		u.body, u.data = bytes.NewReader(data), data
+		u.input = gisio.Input{Name: name, Data: data}
 		u.encoding, u.table = get("encoding"), get("table")
 	default:
 		return nil, unsupportedMedia(r.Header.Get(echo.HeaderContentType))
@@ -241,121 +237,46 @@ func (s *Server) createLayer(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.id == "" {
-		return badParam("id", "the layer id is required")
+	if err := s.app.CheckNewLayerID(u.id); err != nil { // fail before decoding a large upload
+		return err
 	}
-	if !spatial.ValidLayerID(u.id) {
-		return badParam("id", "%q is not a valid layer id (lower-case letters, digits, '_' and '-', at most 64, starting with a letter or digit)", u.id)
+	return s.putLayer(c, u, false)
+}
+
+func (s *Server) replaceLayer(c *echo.Context) error {
+	id := c.Param("id")
+	if _, err := s.app.Layer(id); err != nil {
+		return err
 	}
-	if s.index.Layer(u.id) != nil { // fail before decoding a large upload
-		return layerExists(u.id)
-	}
-	imp, err := u.decode()
+	u, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}
-	sn, err := s.PutLayer(c.Request().Context(), u.request(imp, false))
+	if u.id != "" && u.id != id {
+		return badParam("id", "the id %q differs from the layer in the path (%q)", u.id, id)
+	}
+	u.id = id
+	return s.putLayer(c, u, true)
+}
+
+// putLayer reads the upload and hands it to the application core. Once the file has been read,
+// the write no longer depends on the client's connection (see package app).
+func (s *Server) putLayer(c *echo.Context, u *upload, replace bool) error {
+	ctx := c.Request().Context()
+	imp, _, err := gisio.Read(ctx, u.input, gisio.ReadOptions{CRS: u.crs, Encoding: u.encoding, Table: u.table, Strict: u.strict})
 	if err != nil {
 		return err
 	}
-	s.log.Info("layer created", "request_id", requestID(c), "layer", sn.Layer.ID, "features", sn.Len(), "skipped", imp.Skipped)
-	c.Response().Header().Set(echo.HeaderLocation, "/api/layers/"+sn.Layer.ID)
-	return sendJSON(c, http.StatusCreated, "", importView(sn.Layer, imp))
-}
-
-func (u *upload) request(imp *spatial.Import, replace bool) LayerRequest {
-	return LayerRequest{ID: u.id, Title: u.title, Kind: u.kind, Control: u.control, Roles: u.roles,
-		FileName: u.fileName, Import: imp, Replace: replace}
-}
-
-// LayerRequest asks [Server.PutLayer] to create or replace a layer from decoded features.
-type LayerRequest struct {
-	ID    string
-	Title string       // default: the id, or the old title on replace
-	Kind  spatial.Kind // default: parcels, or the old kind on replace
-	// Control names the control layer of a parcels layer; nil keeps the old one on replace and
-	// picks the only control layer, if there is exactly one, on create.
-	Control  *string
-	Roles    map[string]string // overrides of the detected roles; "" removes a role
-	FileName string
-	Import   *spatial.Import
-	Replace  bool // replace an existing layer instead of creating a new one
-	Progress func(done int)
-}
-
-// PutLayer creates or replaces a layer atomically: the store holds either the old or the new
-// layer, and the index publishes the new one only after the store has committed it. It is the
-// one write path for layers, used by the HTTP API, the sample loader and mudi import.
-func (s *Server) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	imp := req.Import
-	old := s.index.Layer(req.ID)
-	now := s.cfg.Now().UTC()
-	var l spatial.Layer
-	var oldMeta *spatial.Layer
-	switch {
-	case req.Replace && old == nil:
-		return nil, notFound("layer %q does not exist: create it with POST /api/layers", req.ID)
-	case !req.Replace && old != nil:
-		return nil, layerExists(req.ID)
-	case req.Replace:
-		oldMeta = &old.Layer
-		l = old.Layer
-		l.Version++
-		l.Updated = now
-		if req.Kind != "" && req.Kind != l.Kind {
-			if err := s.checkKindChange(req.ID, l.Kind, req.Kind); err != nil {
-				return nil, err
-			}
-			l.Kind = req.Kind
-		}
-	default:
-		l = spatial.Layer{ID: req.ID, Title: req.ID, Kind: req.Kind, Version: 1, Created: now, Updated: now}
-		if l.Kind == "" {
-			l.Kind = spatial.KindParcels
-		}
-	}
-	if req.Title != "" {
-		l.Title = req.Title
-	}
-	l.Fields = imp.Fields
-	enc := imp.Encoding
-	if enc == "" {
-		enc = "UTF-8" // GeoJSON and GeoPackage
-	}
-	l.Source = spatial.Source{File: req.FileName, CRS: imp.CRS.String(), Encoding: enc}
-	if err := s.settle(&l, oldMeta, req.Roles, req.Control, imp.Fields); err != nil {
-		return nil, err
-	}
-	if err := s.derive(ctx, &l, imp.Features); err != nil {
-		return nil, err
-	}
-	var err error
-	if req.Replace {
-		err = s.store.ReplaceLayer(ctx, l, imp.Features, req.Progress)
-	} else {
-		err = s.store.CreateLayer(ctx, l, imp.Features, req.Progress)
-	}
+	sn, err := s.app.PutLayer(context.WithoutCancel(ctx), app.LayerRequest{ID: u.id, Title: u.title, Kind: u.kind,
+		Control: u.control, Roles: u.roles, FileName: u.input.Name, Import: imp, Replace: replace})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sn := spatial.NewSnapshot(l, imp.Features)
-	s.index.Put(sn)
-	s.invalidateReplaced(old, sn)
-	if l.Kind == spatial.KindControl {
-		if err := s.rederiveUsers(ctx, l.ID); err != nil {
-			return nil, err
-		}
+	if !replace {
+		c.Response().Header().Set(echo.HeaderLocation, "/api/layers/"+sn.Layer.ID)
+		return sendJSON(c, http.StatusCreated, "", importView(sn.Layer, imp))
 	}
-	return sn, nil
-}
-
-func layerExists(id string) *Problem {
-	p := problem(http.StatusConflict, "layer-exists", "layer already exists",
-		fmt.Sprintf("layer %q already exists: replace it with PUT /api/layers/%s or choose another id", id, id))
-	p.Param = "id"
-	return p
+	return sendJSON(c, http.StatusOK, "", importView(sn.Layer, imp))
 }
 
 // importView is the answer to an import: the layer plus what was repaired or skipped.
@@ -367,150 +288,10 @@ func importView(l spatial.Layer, imp *spatial.Import) map[string]any {
 	return map[string]any{"layer": viewLayer(l), "skipped": imp.Skipped, "problems": problems}
 }
 
-// settle fills the roles and the control layer of l from the upload settings, the previous
-// version of the layer (nil on create) and the schema, and validates them.
-func (s *Server) settle(l *spatial.Layer, old *spatial.Layer, overrides map[string]string, control *string, fields []spatial.Field) error {
-	roles := spatial.DetectRoles(fields)
-	if old != nil { // keep earlier choices whose field still exists
-		for r, f := range old.Roles {
-			if hasField(fields, f) {
-				roles[r] = f
-			}
-		}
-	}
-	for r, f := range overrides {
-		if f == "" {
-			delete(roles, r)
-			continue
-		}
-		if !hasField(fields, f) {
-			return badParam("roles", "role %s names field %q, which the data does not have", r, f)
-		}
-		roles[r] = f
-	}
-	l.Roles = roles
-
-	if old != nil {
-		l.ControlLayer = old.ControlLayer
-	}
-	if control != nil {
-		l.ControlLayer = *control
-	}
-	if l.Kind != spatial.KindParcels {
-		if control != nil && *control != "" {
-			return badParam("control", "only a parcels layer has a control layer (this layer is %s)", l.Kind)
-		}
-		l.ControlLayer = ""
-		return nil
-	}
-	if l.ControlLayer == "" && control == nil {
-		l.ControlLayer = s.onlyLayer(spatial.KindControl)
-	}
-	return s.checkControl("control", l.ControlLayer)
-}
-
-func hasField(fields []spatial.Field, name string) bool {
-	for _, f := range fields {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// onlyLayer returns the id of the only layer of kind k, or "" when there are none or several.
-func (s *Server) onlyLayer(k spatial.Kind) string {
-	var id string
-	for _, sn := range s.index.Layers() {
-		if sn.Layer.Kind == k {
-			if id != "" {
-				return ""
-			}
-			id = sn.Layer.ID
-		}
-	}
-	return id
-}
-
-// checkControl verifies that id ("" for none) names a control layer.
-func (s *Server) checkControl(param, id string) error {
-	if id == "" {
-		return nil
-	}
-	sn := s.index.Layer(id)
-	if sn == nil {
-		return badParam(param, "layer %q does not exist", id)
-	}
-	if sn.Layer.Kind != spatial.KindControl {
-		return badParam(param, "layer %q is a %s layer, not a control layer", id, sn.Layer.Kind)
-	}
-	return nil
-}
-
-func (s *Server) replaceLayer(c *echo.Context) error {
-	id := c.Param("id")
-	if s.index.Layer(id) == nil {
-		return notFound("layer %q does not exist: create it with POST /api/layers", id)
-	}
-	u, err := s.readUpload(c)
-	if err != nil {
-		return err
-	}
-	if u.id != "" && u.id != id {
-		return badParam("id", "the id %q differs from the layer in the path (%q)", u.id, id)
-	}
-	u.id = id
-	imp, err := u.decode()
-	if err != nil {
-		return err
-	}
-	sn, err := s.PutLayer(c.Request().Context(), u.request(imp, true))
-	if err != nil {
-		return err
-	}
-	s.log.Info("layer replaced", "request_id", requestID(c), "layer", sn.Layer.ID, "version", sn.Layer.Version, "features", sn.Len())
-	return sendJSON(c, http.StatusOK, "", importView(sn.Layer, imp))
-}
-
-// checkKindChange refuses to turn a control layer that parcels layers use into something else.
-func (s *Server) checkKindChange(id string, from, to spatial.Kind) error {
-	if from == spatial.KindControl {
-		if users := s.controlUsers(id); len(users) > 0 {
-			return badParam("kind", "layer %q is the control layer of %s; it must stay a control layer", id, strings.Join(users, ", "))
-		}
-	}
-	return nil
-}
-
-// controlUsers lists the parcels layers whose control layer is id.
-func (s *Server) controlUsers(id string) []string {
-	var out []string
-	for _, sn := range s.index.Layers() {
-		if sn.Layer.ControlLayer == id {
-			out = append(out, sn.Layer.ID)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func (s *Server) deleteLayer(c *echo.Context) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	sn, err := s.snapshot(c)
-	if err != nil {
+	if err := s.app.DeleteLayer(context.WithoutCancel(c.Request().Context()), c.Param("id")); err != nil {
 		return err
 	}
-	if users := s.controlUsers(sn.Layer.ID); len(users) > 0 {
-		return problem(http.StatusConflict, "layer-in-use", "layer in use",
-			fmt.Sprintf("layer %q is the control layer of %s: give them another control layer (PATCH control_layer) first", sn.Layer.ID, strings.Join(users, ", ")))
-	}
-	if err := s.store.DeleteLayer(sn.Layer.ID); err != nil {
-		return err
-	}
-	s.index.Remove(sn.Layer.ID)
-	s.tiles.DropLayer(sn.Layer.ID)
-	s.log.Info("layer deleted", "request_id", requestID(c), "layer", sn.Layer.ID)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -526,61 +307,12 @@ func (s *Server) patchLayer(c *echo.Context) error {
 	if err := decodeJSONBody(c, &p); err != nil {
 		return err
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	sn, err := s.snapshot(c)
+	sn, err := s.app.PatchLayer(context.WithoutCancel(c.Request().Context()), c.Param("id"),
+		app.LayerPatch{Title: p.Title, Roles: p.Roles, ControlLayer: p.ControlLayer})
 	if err != nil {
 		return err
 	}
-	l := sn.Layer
-	l.Roles = make(map[string]string, len(sn.Layer.Roles))
-	for r, f := range sn.Layer.Roles {
-		l.Roles[r] = f
-	}
-	if p.Title != nil {
-		if strings.TrimSpace(*p.Title) == "" {
-			return badParam("title", "must not be empty")
-		}
-		l.Title = *p.Title
-	}
-	for r, f := range p.Roles {
-		if f == nil || *f == "" {
-			delete(l.Roles, r)
-			continue
-		}
-		if !hasField(l.Fields, *f) {
-			return badParam("roles", "role %s names field %q, which layer %q does not have", r, *f, l.ID)
-		}
-		l.Roles[r] = *f
-	}
-	if p.ControlLayer != nil {
-		if l.Kind != spatial.KindParcels && *p.ControlLayer != "" {
-			return badParam("control_layer", "only a parcels layer has a control layer (this layer is %s)", l.Kind)
-		}
-		if err := s.checkControl("control_layer", *p.ControlLayer); err != nil {
-			return err
-		}
-		l.ControlLayer = *p.ControlLayer
-	}
-	l.Version++
-	l.Updated = s.cfg.Now().UTC()
-	if err := s.store.PutLayerMeta(l); err != nil {
-		return err
-	}
-	next := sn.WithLayer(l)
-	s.index.Put(next)
-	if reflect.DeepEqual(sn.Layer.Roles, l.Roles) {
-		s.tiles.Invalidate(l.ID, l.Version) // nothing a tile shows has changed
-	} else {
-		s.tiles.InvalidateLayer(l.ID, l.Version) // tiles carry the role fields
-	}
-	if l.ControlLayer != sn.Layer.ControlLayer {
-		if err := s.rederive(c.Request().Context(), next); err != nil {
-			return err
-		}
-		next = s.index.Layer(l.ID)
-	}
-	return sendJSON(c, http.StatusOK, "", viewLayer(next.Layer))
+	return sendJSON(c, http.StatusOK, "", viewLayer(sn.Layer))
 }
 
 // decodeJSONBody decodes a JSON request body into v, rejecting unknown fields.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,11 +132,21 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 				"writes need an Authorization: Bearer <key> header")
 		}
 		got := HashKey(strings.TrimSpace(key))
-		for _, want := range s.cfg.KeyHashes {
+		for i, want := range s.cfg.KeyHashes {
 			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+				c.Set(ctxKeyName, "key"+strconv.Itoa(i+1))
 				return next(c)
 			}
 		}
 		return problem(http.StatusForbidden, "forbidden", "invalid API key", "the API key is not valid for this server")
 	}
+}
+
+const ctxKeyName = "mudi.key_name"
+
+// keyName returns the name of the API key that authorised the request ("" for none); history
+// entries record it, never the key itself.
+func keyName(c *echo.Context) string {
+	name, _ := c.Get(ctxKeyName).(string)
+	return name
 }

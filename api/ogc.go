@@ -420,51 +420,50 @@ func (s *Server) ogcCollection(c *echo.Context) error {
 
 // queryable is a property usable in filters and as a query parameter.
 type queryable struct {
-	Name  string
-	Title string
-	Type  string // JSON Schema type: string, integer, number, boolean
-	Enum  []string
-	Date  bool
+	Name        string
+	Title       string
+	Description string
+	Type        string // JSON Schema type: string, integer, number, boolean
+	Enum        []string
+	Date        bool
 }
 
-// derivedQueryables describe the derived attributes; parcels layers have all of them, other
-// layers only the areas.
-var derivedQueryables = []queryable{
-	{Name: "area_m2", Title: "面积（平方米，椭球面）ellipsoidal area, m²", Type: "number"},
-	{Name: "area_mu", Title: "面积（亩）ellipsoidal area, 亩", Type: "number"},
-	{Name: "control_position", Title: "与控制线关系 position against the control line", Type: "string",
-		Enum: []string{string(spatial.Inside), string(spatial.Straddling), string(spatial.Outside)}},
-	{Name: "outside_ratio", Title: "线外比例 share outside the control line", Type: "number"},
-	{Name: "outside_mu", Title: "线外面积（亩）area outside the control line, 亩", Type: "number"},
-	{Name: "block_id", Title: "连片区块编号 contiguous block id", Type: "integer"},
-	{Name: "block_mu", Title: "连片区块面积（亩）block area, 亩", Type: "number"},
-	{Name: "scattered", Title: "零星（区块不足 50 亩）scattered: block under 50 亩", Type: "boolean"},
+// computedQueryables describe the computed attributes of a layer of kind k (see
+// [spatial.Computed]): parcels layers have all of them, other layers only the areas.
+func computedQueryables(k spatial.Kind) []queryable {
+	var out []queryable
+	for _, a := range spatial.Computed {
+		if a.Group != spatial.GroupArea && k != spatial.KindParcels {
+			continue
+		}
+		out = append(out, queryable{Name: a.Key, Title: a.Alias, Description: a.Title, Type: jsonSchemaType(a.Type), Enum: a.Enum})
+	}
+	return out
+}
+
+// jsonSchemaType is the JSON Schema type of a field type (dates are strings).
+func jsonSchemaType(t spatial.FieldType) string {
+	switch t {
+	case spatial.FieldInteger:
+		return "integer"
+	case spatial.FieldReal:
+		return "number"
+	case spatial.FieldBoolean:
+		return "boolean"
+	}
+	return "string"
 }
 
 // queryables returns the layer's queryables: its fields in schema order, then the derived
 // attributes it has (a field named like a derived attribute is the derived one).
 func queryables(l spatial.Layer) []queryable {
-	derived := derivedQueryables[:2]
-	if l.Kind == spatial.KindParcels {
-		derived = derivedQueryables
-	}
+	derived := computedQueryables(l.Kind)
 	var out []queryable
 	for _, f := range l.Fields {
 		if spatial.IsDerivedKey(f.Name) || f.Name == "geometry" {
 			continue
 		}
-		q := queryable{Name: f.Name, Title: f.Alias, Type: "string"}
-		switch f.Type {
-		case spatial.FieldInteger:
-			q.Type = "integer"
-		case spatial.FieldReal:
-			q.Type = "number"
-		case spatial.FieldBoolean:
-			q.Type = "boolean"
-		case spatial.FieldDate:
-			q.Date = true
-		}
-		out = append(out, q)
+		out = append(out, queryable{Name: f.Name, Title: f.Alias, Type: jsonSchemaType(f.Type), Date: f.Type == spatial.FieldDate})
 	}
 	return append(out, derived...)
 }
@@ -492,6 +491,9 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 		p := map[string]any{"type": q.Type}
 		if q.Title != "" {
 			p["title"] = q.Title
+		}
+		if q.Description != "" {
+			p["description"] = q.Description
 		}
 		if q.Enum != nil {
 			p["enum"] = q.Enum

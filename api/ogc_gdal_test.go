@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 )
@@ -55,7 +56,7 @@ func newCountyServer(t *testing.T) *countyServer {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.srv.PutLayer(context.Background(), LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
+		if _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/cql2"
 	"github.com/mudi-gis/mudi/spatial/crs"
@@ -114,7 +115,7 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	}
 	fc := ogcFeatureCollection{Type: "FeatureCollection", Features: make([]ogcFeature, len(page)),
 		NumberMatched: len(matched), NumberReturned: len(page),
-		TimeStamp: s.cfg.Now().UTC().Format(time.RFC3339), Links: links}
+		TimeStamp: s.app.Now().UTC().Format(time.RFC3339), Links: links}
 	for i, f := range page {
 		if fc.Features[i], err = toOGCFeature(f, out); err != nil {
 			return err
@@ -347,36 +348,7 @@ func queryableValue(qb queryable, v string) (any, error) {
 // c, and checks its properties against the layer's queryables. Errors are 400 problems naming
 // param, with the byte position of a syntax error or of an unknown property.
 func parseFilter(param, text string, c crs.CRS, l spatial.Layer) (*cql2.Expr, error) {
-	e, err := cql2.ParseCRS(text, c)
-	var se *cql2.SyntaxError
-	if errors.As(err, &se) {
-		p := badParam(param, "CQL2 syntax error at byte %d: %s", se.Pos, se.Msg)
-		p.Errors = []map[string]any{{"position": se.Pos, "reason": se.Msg}}
-		return nil, p
-	}
-	if err != nil {
-		return nil, err
-	}
-	qs := queryables(l)
-	for _, ref := range e.Properties() {
-		reason := ""
-		switch _, ok := findQueryable(qs, ref.Name); {
-		case ref.Geometry && ref.Name != "geometry":
-			reason = fmt.Sprintf("%q is not a geometry property: S_INTERSECTS takes geometry", ref.Name)
-		case ref.Geometry:
-			continue
-		case ref.Name == "geometry":
-			reason = "geometry is usable only in S_INTERSECTS"
-		case !ok:
-			reason = fmt.Sprintf("unknown property %q: layer %s's queryables are listed at /ogc/collections/%s/queryables", ref.Name, l.ID, l.ID)
-		default:
-			continue
-		}
-		p := badParam(param, "%s (at byte %d)", reason, ref.Pos)
-		p.Errors = []map[string]any{{"property": ref.Name, "position": ref.Pos, "reason": reason}}
-		return nil, p
-	}
-	return e, nil
+	return app.ParseFilter(param, text, c, l)
 }
 
 // selectFeatures returns the features of sn that pass expr, in id order; searching the

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,7 +288,7 @@ func (s *Server) apiDocRoutes() []apiDocRoute {
 			d.Params = append(d.Params, doc)
 		}
 		for _, p := range r.Params {
-			if !contains(names, p.Name) {
+			if !slices.Contains(names, p.Name) {
 				d.Params = append(d.Params, p)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/analysis"
 	"github.com/mudi-gis/mudi/spatial/crs"
@@ -72,8 +73,21 @@ func toProblem(err error) *Problem {
 		paramErr   *analysis.ParamError
 		fileParam  *gisio.ParamError
 		fileErr    *gisio.FileError
+		appErr     *app.Error
+		filterErr  *app.FilterError
 	)
 	switch {
+	case errors.As(err, &appErr):
+		p = appProblem(appErr)
+	case errors.As(err, &filterErr):
+		p = badParam(filterErr.Param, "%s (at byte %d)", filterErr.Reason, filterErr.Pos)
+		entry := map[string]any{"position": filterErr.Pos, "reason": filterErr.Reason}
+		if filterErr.Property != "" {
+			entry["property"] = filterErr.Property
+		}
+		p.Errors = []map[string]any{entry}
+	case errors.Is(err, gisio.ErrUnsupportedFormat):
+		p = problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type", strings.TrimPrefix(err.Error(), "gisio: "))
 	case errors.As(err, &syntaxErr):
 		p = problem(http.StatusBadRequest, "invalid-geojson", "invalid GeoJSON", syntaxErr.Reason)
 		if syntaxErr.Offset >= 0 {
@@ -120,6 +134,31 @@ func toProblem(err error) *Problem {
 		p = problem(http.StatusInternalServerError, "internal", "internal error", "")
 	}
 	p.cause = err
+	return p
+}
+
+// appProblem maps a use-case failure of the application core to its problem.
+func appProblem(e *app.Error) *Problem {
+	status, kind, title := http.StatusBadRequest, "invalid-parameter", "invalid parameter"
+	switch e.Kind {
+	case app.NotFound:
+		status, kind, title = http.StatusNotFound, "not-found", "not found"
+	case app.Conflict:
+		status, kind, title = http.StatusConflict, "conflict", "conflict"
+	case app.Forbidden:
+		status, kind, title = http.StatusForbidden, "forbidden", "forbidden"
+	case app.Unprocessable:
+		status, kind, title = http.StatusUnprocessableEntity, "unprocessable", "rule refused"
+	}
+	if e.Type != "" {
+		kind = e.Type
+	}
+	detail := e.Reason
+	if e.Param != "" {
+		detail = e.Param + ": " + e.Reason
+	}
+	p := problem(status, kind, title, detail)
+	p.Param = e.Param
 	return p
 }
 

@@ -4,37 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/tiles"
 )
 
-// Store is the persistence the API needs; *store.DB implements it.
-type Store interface {
-	Layers() ([]spatial.Layer, error)
-	CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error
-	ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error
-	DeleteLayer(id string) error
-	PutLayerMeta(l spatial.Layer) error
-	UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[spatial.FeatureID][]spatial.Change) error
-	History(layerID string, id spatial.FeatureID) ([]spatial.Change, error)
-}
-
-// Config configures a [Server]. Logger, Store and Index are required.
+// Config configures a [Server]. Logger and App are required.
 type Config struct {
 	Logger *slog.Logger
-	Store  Store // when it also implements AnalysisStore, analyses can be saved
-	Index  *spatial.Index
+	// App is the application core the server adapts to HTTP; it owns the store, the index and
+	// the tile cache.
+	App *app.App
 
 	// KeyHashes are the accepted write keys, as [HashKey] returns them.
 	KeyHashes []string
@@ -42,33 +31,23 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds the work of one request; default 60 s.
 	RequestTimeout time.Duration
-	// Now returns the current time (for history entries); default time.Now.
-	Now func() time.Time
-
-	// Tiles configures the vector tile renderer (zero value: MVT defaults, buffer 64).
-	Tiles tiles.Options
-	// TileCacheBytes bounds the in-memory tile cache; 0 turns it off.
-	TileCacheBytes int64
 
 	// BasemapURL is the web viewer's optional raster basemap, an XYZ URL template such as
 	// Tianditu's with a key (see [CheckBasemapURL]); "" shows a plain background.
 	BasemapURL string
 }
 
-// Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use.
+// Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use. Its
+// handlers parse a request, call one method of the application core and encode the answer.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    Store
-	analyses AnalysisStore
-	index    *spatial.Index
-	echo     *echo.Echo
+	cfg   Config
+	log   *slog.Logger
+	app   *app.App
+	index *spatial.Index // the app's published layers, for reads
+	tiles *tiles.Service // the app's tile service, for reads
+	echo  *echo.Echo
 
-	renderer *tiles.Renderer
-	tiles    *tiles.Service
-	metrics  *metrics
-
-	writeMu sync.Mutex // serialises writes: one writer for the store and the index
+	metrics *metrics
 	ready   atomic.Bool
 }
 
@@ -77,10 +56,8 @@ func New(cfg Config) (*Server, error) {
 	switch {
 	case cfg.Logger == nil:
 		return nil, errors.New("api: Config.Logger is required")
-	case cfg.Store == nil:
-		return nil, errors.New("api: Config.Store is required")
-	case cfg.Index == nil:
-		return nil, errors.New("api: Config.Index is required")
+	case cfg.App == nil:
+		return nil, errors.New("api: Config.App is required")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 512 << 20
@@ -88,19 +65,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 60 * time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	r, err := tiles.NewRenderer(cfg.Tiles)
-	if err != nil {
-		return nil, fmt.Errorf("api: tiles: %w", err)
-	}
-	as, _ := cfg.Store.(AnalysisStore)
-	if as == nil {
-		return nil, errors.New("api: Config.Store must also keep analyses (AnalysisStore)")
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store, analyses: as, index: cfg.Index,
-		renderer: r, tiles: tiles.NewService(r, tiles.NewCache(cfg.TileCacheBytes))}
+	s := &Server{cfg: cfg, log: cfg.Logger, app: cfg.App, index: cfg.App.Index(), tiles: cfg.App.Tiles()}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Logger, HTTPErrorHandler: s.handleError})
 	s.metrics = newMetrics(s)
 	e.Use(

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/store"
 )
@@ -23,6 +24,7 @@ const testKey = "test-key"
 type testServer struct {
 	t     testing.TB
 	srv   *Server
+	app   *app.App
 	db    *store.DB
 	index *spatial.Index
 	http  *httptest.Server
@@ -33,23 +35,28 @@ func newTestServer(t testing.TB) *testServer {
 	return newTestServerWith(t, nil)
 }
 
-// newTestServerWith is newTestServer with the configuration adjusted by configure.
-func newTestServerWith(t testing.TB, configure func(*Config)) *testServer {
+// newTestServerWith is newTestServer with the configurations of the server and of its
+// application core adjusted by configure.
+func newTestServerWith(t testing.TB, configure func(*Config, *app.Config)) *testServer {
 	t.Helper()
 	db, err := store.Open(t.TempDir()+"/mudi.db", store.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	var index spatial.Index
-	cfg := Config{
-		Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index,
-		KeyHashes: []string{HashKey(testKey)}, MaxBodyBytes: 1 << 20,
-		Now: func() time.Time { return time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC) },
-	}
+	acfg := app.Config{Store: db, Now: func() time.Time { return time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC) }}
+	cfg := Config{Logger: slog.New(slog.DiscardHandler), KeyHashes: []string{HashKey(testKey)}, MaxBodyBytes: 1 << 20}
 	if configure != nil {
-		configure(&cfg)
+		configure(&cfg, &acfg)
 	}
+	core, err := app.New(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.App = core
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +64,7 @@ func newTestServerWith(t testing.TB, configure func(*Config)) *testServer {
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &testServer{t: t, srv: srv, db: db, index: &index, http: hs}
+	return &testServer{t: t, srv: srv, app: core, db: db, index: core.Index(), http: hs}
 }
 
 type response struct {

@@ -3,12 +3,10 @@ package api
 import (
 	"errors"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
-	"github.com/paulmach/orb"
 
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/tiles"
@@ -177,7 +175,7 @@ func (s *Server) tileJSON(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tj := s.renderer.TileJSON(snaps, baseURL(c)+"/tiles/"+list+"/{z}/{x}/{y}.mvt")
+	tj := s.tiles.Renderer().TileJSON(snaps, baseURL(c)+"/tiles/"+list+"/{z}/{x}/{y}.mvt")
 	return sendJSON(c, http.StatusOK, "", tj)
 }
 
@@ -188,7 +186,7 @@ func (s *Server) tileMetadata(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, http.StatusOK, "", s.renderer.Metadata(snaps, c.Param("layers")))
+	return sendJSON(c, http.StatusOK, "", s.tiles.Renderer().Metadata(snaps, c.Param("layers")))
 }
 
 // style serves GET /styles/{name}.json: the MapLibre style over every layer.
@@ -208,53 +206,4 @@ func (s *Server) style(c *echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "public, no-cache")
 	return c.JSONBlob(http.StatusOK, b)
-}
-
-// invalidateReplaced tells the tile cache what a new version of a layer changed: the old and
-// new bounds of every feature that differs between the snapshots (all tiles of the layer when
-// too many differ to list).
-func (s *Server) invalidateReplaced(old, next *spatial.Snapshot) {
-	if old == nil || !reflect.DeepEqual(old.Layer.Roles, next.Layer.Roles) || !reflect.DeepEqual(old.Layer.Fields, next.Layer.Fields) {
-		s.tiles.InvalidateLayer(next.Layer.ID, next.Layer.Version)
-		return
-	}
-	bounds, ok := changedBounds(old, next, 4096)
-	if !ok {
-		s.tiles.InvalidateLayer(next.Layer.ID, next.Layer.Version)
-		return
-	}
-	s.tiles.Invalidate(next.Layer.ID, next.Layer.Version, bounds...)
-}
-
-// changedBounds returns the old and new bounds of the features that differ between two
-// snapshots of a layer (added, removed, or with another geometry or attributes), or false when
-// more than limit bounds would be needed.
-func changedBounds(old, next *spatial.Snapshot, limit int) ([]orb.Bound, bool) {
-	var out []orb.Bound
-	of, nf := old.Features(), next.Features()
-	i, j := 0, 0
-	for i < len(of) || j < len(nf) {
-		switch {
-		case j == len(nf) || (i < len(of) && of[i].ID < nf[j].ID):
-			out = append(out, of[i].Bound())
-			i++
-		case i == len(of) || nf[j].ID < of[i].ID:
-			out = append(out, nf[j].Bound())
-			j++
-		default:
-			if !sameFeature(of[i], nf[j]) {
-				out = append(out, of[i].Bound(), nf[j].Bound())
-			}
-			i++
-			j++
-		}
-		if len(out) > limit {
-			return nil, false
-		}
-	}
-	return out, true
-}
-
-func sameFeature(a, b *spatial.Feature) bool {
-	return a == b || (a.Derived == b.Derived && orb.Equal(a.Geometry, b.Geometry) && reflect.DeepEqual(a.Attrs, b.Attrs))
 }

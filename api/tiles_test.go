@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/tiles"
@@ -33,7 +34,7 @@ func (ts *testServer) loadSample() {
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		if _, err := ts.srv.PutLayer(context.Background(), LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
+		if _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
 			ts.t.Fatal(err)
 		}
 	}
@@ -41,8 +42,7 @@ func (ts *testServer) loadSample() {
 
 func newSampleServer(t *testing.T) *testServer {
 	t.Helper()
-	ts := newTestServer(t)
-	ts.srv.tiles = tiles.NewService(ts.srv.renderer, tiles.NewCache(64<<20))
+	ts := newTestServerWith(t, func(_ *Config, a *app.Config) { a.TileCacheBytes = 64 << 20 })
 	ts.loadSample()
 	return ts
 }
@@ -154,7 +154,7 @@ func TestFeatureEditInvalidatesExactlyItsTiles(t *testing.T) {
 	f := ts.index.Layer("parcels").Feature(42)
 	over := map[tiles.Coord]bool{}
 	for _, c := range coords {
-		if etags[c] != "" && ts.srv.renderer.Area(c).Intersects(f.Bound()) {
+		if etags[c] != "" && ts.srv.tiles.Renderer().Area(c).Intersects(f.Bound()) {
 			over[c] = true
 		}
 	}
@@ -214,7 +214,7 @@ func TestGDALReadsTilesOverHTTP(t *testing.T) {
 	ts := newSampleServer(t)
 	c := tiles.CoordAt(ts.index.Layer("parcels").Feature(1).Bound().Center(), 14)
 	want := 0
-	ts.index.Layer("parcels").Search(ts.srv.renderer.Area(c), func(*spatial.Feature) bool { want++; return true })
+	ts.index.Layer("parcels").Search(ts.srv.tiles.Renderer().Area(c), func(*spatial.Feature) bool { want++; return true })
 	// GDAL opens a zoom level of the tileset and finds metadata.json beside it.
 	url := fmt.Sprintf("MVT:%s/tiles/parcels/14", ts.http.URL)
 	out, err := exec.Command("ogrinfo", "-ro", "-al", "-so", url).CombinedOutput()

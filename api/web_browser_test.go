@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,7 +247,7 @@ func TestViewerInChromium(t *testing.T) {
 		if rep.Requests.Tiles == 0 {
 			t.Error("no tile request was seen")
 		}
-		if basemapHits.Load() == 0 || !contains(rep.LayerToggles, "basemap") {
+		if basemapHits.Load() == 0 || !slices.Contains(rep.LayerToggles, "basemap") {
 			t.Errorf("basemap: %d tile requests, toggles %v", basemapHits.Load(), rep.LayerToggles)
 		}
 	})
@@ -258,7 +259,7 @@ func TestViewerInChromium(t *testing.T) {
 	})
 
 	t.Run("layer panel lists the layers and the legend the status classes", func(t *testing.T) {
-		if !contains(rep.LayerToggles, "parcels") || !contains(rep.LayerToggles, "control-lines") {
+		if !slices.Contains(rep.LayerToggles, "parcels") || !slices.Contains(rep.LayerToggles, "control-lines") {
 			t.Errorf("layer toggles %v", rep.LayerToggles)
 		}
 		legend := strings.Join(rep.Legend, "|")
@@ -326,7 +327,7 @@ func TestViewerInChromium(t *testing.T) {
 			t.Errorf("popup of feature %s shows code %q, area %q; want feature %d, %q, %q", rep.Popup.Feature, rep.Popup.Code, rep.Popup.AreaMu, f.ID, in.Click.Code, wantArea)
 		}
 		for _, label := range []string{"地块编号", "权利人", "面积(亩)", "五未类型", "亩均税收(万元/亩)", "容积率", "控制线内", "所属片区"} {
-			if !contains(rep.Popup.Labels, label) {
+			if !slices.Contains(rep.Popup.Labels, label) {
 				t.Errorf("popup lacks %s: %v", label, rep.Popup.Labels)
 			}
 		}
@@ -355,7 +356,7 @@ func TestViewerInChromium(t *testing.T) {
 	t.Run("saved result appears in the layer panel and is drawn from tiles", func(t *testing.T) {
 		s := rep.Saved
 		if s == nil || !s.OK || !s.Toggle || s.Rendered == 0 || s.TileRequests == 0 || !s.KeyStored ||
-			!contains(s.StyleLayers, in.SaveAs+"-fill") {
+			!slices.Contains(s.StyleLayers, in.SaveAs+"-fill") {
 			t.Errorf("saved: %+v", s)
 		}
 		if sn := ts.index.Layer(in.SaveAs); sn == nil || sn.Layer.Kind != spatial.KindDerived || sn.Len() != int(want["count"].(float64)) {

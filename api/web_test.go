@@ -6,38 +6,23 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/mudi-gis/mudi/api/web"
-	"github.com/mudi-gis/mudi/spatial"
-	"github.com/mudi-gis/mudi/store"
+	"github.com/mudi-gis/mudi/app"
 )
 
 // newViewerServer is newTestServer with the web viewer's settings.
 func newViewerServer(t testing.TB, basemapURL string) *testServer {
 	t.Helper()
-	db, err := store.Open(t.TempDir()+"/mudi.db", store.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var index spatial.Index
-	srv, err := New(Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index,
-		KeyHashes: []string{HashKey(testKey)}, BasemapURL: basemapURL, TileCacheBytes: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &testServer{t: t, srv: srv, db: db, index: &index, http: hs}
+	return newTestServerWith(t, func(c *Config, a *app.Config) {
+		c.BasemapURL, a.TileCacheBytes = basemapURL, 64<<20
+	})
 }
 
 // placeholderServer serves the viewer routes with the placeholder page, whatever the build.

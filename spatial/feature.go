@@ -177,38 +177,6 @@ func (l *Layer) Role(r string) (string, bool) {
 	return f, ok && f != ""
 }
 
-// DerivedKeys are the attribute names under which [Derived] values are published (GeoJSON
-// properties, tiles, exports). They are read-only for clients.
-var DerivedKeys = []string{"area_m2", "area_mu", "control_position", "outside_ratio", "outside_mu", "block_id", "block_mu", "scattered"}
-
-// IsDerivedKey reports whether k is one of [DerivedKeys].
-func IsDerivedKey(k string) bool {
-	for _, d := range DerivedKeys {
-		if d == k {
-			return true
-		}
-	}
-	return false
-}
-
-// Each calls fn for every derived attribute that has been computed, in [DerivedKeys] order:
-// the areas always, the control fields when ControlPosition is set, the block fields when
-// BlockID is set.
-func (d Derived) Each(fn func(key string, value any)) {
-	fn("area_m2", d.AreaM2)
-	fn("area_mu", d.AreaMu)
-	if d.ControlPosition != "" {
-		fn("control_position", string(d.ControlPosition))
-		fn("outside_ratio", d.OutsideRatio)
-		fn("outside_mu", d.OutsideMu)
-	}
-	if d.BlockID != 0 {
-		fn("block_id", int64(d.BlockID))
-		fn("block_mu", d.BlockMu)
-		fn("scattered", d.Scattered)
-	}
-}
-
 // Properties returns the feature's source attributes merged with its derived attributes, as
 // published in GeoJSON. A source attribute named like a derived one is shadowed.
 func (f *Feature) Properties() map[string]any {

@@ -30,7 +30,7 @@ const (
 // matched case-insensitively.
 var roleCandidates = map[string][]string{
 	RoleID:             {"BSM", "id"},
-	RoleCode:           {"DKBH", "ZDDM", "code", "parcel_code"},
+	RoleCode:           {"DKBH", "ZDDM", "code", "parcel_code", "id"}, // a plain id identifies a parcel when nothing more specific exists
 	RoleStatus:         {"status", "WWLX", "DXLX", "ZT"},
 	RoleDistrict:       {"XZQMC", "XZQDM", "district"},
 	RoleTown:           {"XZMC", "XZDM", "town"},
@@ -50,8 +50,11 @@ var roleCandidates = map[string][]string{
 	RoleDeclaredAreaM2: {"ZDMJ"},
 }
 
+// RoleCandidates returns the field names that play role r by convention, most specific first.
+func RoleCandidates(r string) []string { return roleCandidates[r] }
+
 // DetectRoles maps roles to fields of the schema by the conventional field codes of Chinese land
-// data (DOMAIN.md §2) and plain English names. A role whose candidate fields are all absent is
+// data (docs/domain.md §2) and plain English names. A role whose candidate fields are all absent is
 // left out.
 func DetectRoles(fields []Field) map[string]string {
 	byUpper := make(map[string]string, len(fields))

@@ -139,7 +139,7 @@ func BenchmarkDecodeFeature(b *testing.B) {
 }
 
 // BenchmarkRestart measures what a restart does with one 100 000-parcel layer: open the
-// existing file, load the layer and bulk-build its R-tree snapshot (SPEC §8: ≤ 3 s). The file
+// existing file, load the layer and bulk-build its R-tree snapshot (docs/design.md, "Performance goals": ≤ 3 s). The file
 // is in the page cache; a cold disk adds its read time (about 120 MB).
 func BenchmarkRestart(b *testing.B) {
 	const n = 100000

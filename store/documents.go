@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -14,14 +13,9 @@ type AnalysisDoc struct {
 	Doc []byte
 }
 
-// PutAnalysis stores doc as analysis id, replacing any previous one. doc is copied.
+// PutAnalysis stores doc as analysis id, replacing any previous one; see [Tx.PutAnalysis].
 func (db *DB) PutAnalysis(id string, doc []byte) error {
-	if id == "" {
-		return errors.New("store: put analysis: empty id")
-	}
-	return db.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAnalyses).Put([]byte(id), withVersion(analysisFormatV1, doc))
-	})
+	return db.Update(func(tx *Tx) error { return tx.PutAnalysis(id, doc) })
 }
 
 // Analysis returns the document of analysis id. It returns an error wrapping ErrNotFound if
@@ -61,14 +55,9 @@ func (db *DB) Setting(key string) ([]byte, error) {
 	return db.getDoc(bucketSettings, "setting", key, settingFormatV1)
 }
 
-// PutSetting sets setting key to v (copied).
+// PutSetting sets setting key to v (copied); see [Tx.PutSetting].
 func (db *DB) PutSetting(key string, v []byte) error {
-	if key == "" {
-		return errors.New("store: put setting: empty key")
-	}
-	return db.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSettings).Put([]byte(key), withVersion(settingFormatV1, v))
-	})
+	return db.Update(func(tx *Tx) error { return tx.PutSetting(key, v) })
 }
 
 // DeleteSetting removes setting key. It returns an error wrapping ErrNotFound if the setting
@@ -98,11 +87,5 @@ func (db *DB) getDoc(bucket []byte, what, id string, version byte) ([]byte, erro
 }
 
 func (db *DB) deleteDoc(bucket []byte, what, id string) error {
-	return db.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if b.Get([]byte(id)) == nil {
-			return fmt.Errorf("%s %q: %w", what, id, ErrNotFound)
-		}
-		return b.Delete([]byte(id))
-	})
+	return db.update(func(tx *bolt.Tx) error { return deleteDoc(tx, bucket, what, id) })
 }

@@ -26,6 +26,12 @@ import (
 // then. It also fails on an invalid feature or an attribute or change value of an unsupported
 // type.
 func (db *DB) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[spatial.FeatureID][]spatial.Change) error {
+	return db.Update(func(tx *Tx) error { return tx.UpdateFeatures(l, fs, changes) })
+}
+
+// UpdateFeatures is [DB.UpdateFeatures] within a transaction; the Seq fields of changes are set
+// once the transaction has committed.
+func (t *Tx) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[spatial.FeatureID][]spatial.Change) error {
 	for i, f := range fs {
 		if err := checkFeature(f); err != nil {
 			return fmt.Errorf("store: update layer %q: feature at index %d: %w", l.ID, i, err)
@@ -43,7 +49,7 @@ func (db *DB) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map
 		seq uint64
 	}
 	var seqs []assigned
-	err := db.update(func(tx *bolt.Tx) error {
+	err := func(tx *bolt.Tx) error {
 		old, err := getLayer(tx, l.ID)
 		if err != nil {
 			return err
@@ -97,16 +103,18 @@ func (db *DB) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map
 		}
 		l.FeatureCount = old.FeatureCount
 		return putLayer(tx, l)
-	})
+	}(t.tx)
 	if errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if err != nil {
 		return fmt.Errorf("store: update layer %q: %w", l.ID, err)
 	}
-	for _, a := range seqs {
-		a.c.Seq = a.seq
-	}
+	t.after = append(t.after, func() {
+		for _, a := range seqs {
+			a.c.Seq = a.seq
+		}
+	})
 	return nil
 }
 

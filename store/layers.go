@@ -123,126 +123,27 @@ func (db *DB) LoadLayer(ctx context.Context, id string) (spatial.Layer, []*spati
 	return l, fs, nil
 }
 
-// CreateLayer stores a new layer l with features fs, all or nothing: on any error, including
-// a cancelled ctx or a crash, the store is left as it was. It records FeatureCount and Bound
-// computed from fs (overriding those of l); everything else in l is stored as given, Version
-// included (the caller keeps versions). fs need not be sorted and is not modified.
-//
-// progress, if not nil, is called with the number of features written so far every 1000
-// features and once at the end, before the commit (which then writes and fsyncs the file).
-//
-// It returns an error wrapping ErrExists if layer l.ID exists, an error if l.ID is not a valid
-// layer id or a feature is invalid (nil, id 0, duplicate id, nil geometry, non-finite bound,
-// attribute of an unsupported type), and ctx.Err() (wrapped) if ctx is cancelled.
+// CreateLayer stores a new layer l with features fs in a transaction of its own, all or
+// nothing: on any error, including a cancelled ctx or a crash, the store is left as it was.
+// See [Tx.CreateLayer].
 func (db *DB) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
-	if !spatial.ValidLayerID(l.ID) {
-		return fmt.Errorf("store: create layer: invalid layer id %q", l.ID)
-	}
-	sorted, bound, err := prepareFeatures(fs)
-	if err != nil {
-		return fmt.Errorf("store: create layer %q: %w", l.ID, err)
-	}
-	l.FeatureCount, l.Bound = len(sorted), bound
-	err = db.update(func(tx *bolt.Tx) error {
-		id := []byte(l.ID)
-		if tx.Bucket(bucketLayers).Get(id) != nil {
-			return fmt.Errorf("layer %q: %w", l.ID, ErrExists)
-		}
-		if err := putLayer(tx, l); err != nil {
-			return err
-		}
-		if _, err := recreateBucket(tx.Bucket(bucketHistory), id); err != nil {
-			return err
-		}
-		fb, err := recreateBucket(tx.Bucket(bucketFeatures), id)
-		if err != nil {
-			return err
-		}
-		return writeFeatures(ctx, fb, sorted, progress)
-	})
-	if errors.Is(err, ErrExists) {
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("store: create layer %q: %w", l.ID, err)
-	}
-	return nil
+	return db.Update(func(tx *Tx) error { return tx.CreateLayer(ctx, l, fs, progress) })
 }
 
-// ReplaceLayer atomically replaces the features of existing layer l.ID with fs and its
-// metadata with l, all or nothing (as CreateLayer; FeatureCount and Bound are computed from
-// fs). Features not in fs are removed. History follows feature ids: the history of a feature
-// whose id is in fs is kept (the ledger of a parcel survives a re-import that keeps its id),
-// the history of every other feature is deleted with it.
-//
-// It returns an error wrapping ErrNotFound if layer l.ID does not exist, and the errors of
-// CreateLayer for invalid features or a cancelled ctx.
+// ReplaceLayer atomically replaces layer l.ID, all or nothing; see [Tx.ReplaceLayer].
 func (db *DB) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
-	sorted, bound, err := prepareFeatures(fs)
-	if err != nil {
-		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
-	}
-	l.FeatureCount, l.Bound = len(sorted), bound
-	err = db.update(func(tx *bolt.Tx) error {
-		id := []byte(l.ID)
-		if tx.Bucket(bucketLayers).Get(id) == nil {
-			return fmt.Errorf("layer %q: %w", l.ID, ErrNotFound)
-		}
-		if err := putLayer(tx, l); err != nil {
-			return err
-		}
-		fb, err := recreateBucket(tx.Bucket(bucketFeatures), id)
-		if err != nil {
-			return err
-		}
-		if err := writeFeatures(ctx, fb, sorted, progress); err != nil {
-			return err
-		}
-		return pruneHistory(ctx, tx, id, sorted)
-	})
-	if errors.Is(err, ErrNotFound) {
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
-	}
-	return nil
+	return db.Update(func(tx *Tx) error { return tx.ReplaceLayer(ctx, l, fs, progress) })
 }
 
-// DeleteLayer removes layer id, its features and their history in one transaction. It returns
-// an error wrapping ErrNotFound if there is no such layer.
+// DeleteLayer removes layer id, its features and their history in one transaction; see
+// [Tx.DeleteLayer].
 func (db *DB) DeleteLayer(id string) error {
-	return db.update(func(tx *bolt.Tx) error {
-		k := []byte(id)
-		layers := tx.Bucket(bucketLayers)
-		if layers.Get(k) == nil {
-			return fmt.Errorf("layer %q: %w", id, ErrNotFound)
-		}
-		if err := layers.Delete(k); err != nil {
-			return fmt.Errorf("store: delete layer %q: %w", id, err)
-		}
-		for _, name := range [][]byte{bucketFeatures, bucketHistory} {
-			err := tx.Bucket(name).DeleteBucket(k)
-			if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-				return fmt.Errorf("store: delete layer %q: %s: %w", id, name, err)
-			}
-		}
-		return nil
-	})
+	return db.Update(func(tx *Tx) error { return tx.DeleteLayer(id) })
 }
 
-// PutLayerMeta replaces the metadata of existing layer l.ID (title, roles, control layer,
-// version …) with l, except FeatureCount and Bound, which describe the stored features and
-// are kept. It returns an error wrapping ErrNotFound if there is no such layer.
+// PutLayerMeta replaces the metadata of existing layer l.ID; see [Tx.PutLayerMeta].
 func (db *DB) PutLayerMeta(l spatial.Layer) error {
-	return db.update(func(tx *bolt.Tx) error {
-		old, err := getLayer(tx, l.ID)
-		if err != nil {
-			return err
-		}
-		l.FeatureCount, l.Bound = old.FeatureCount, old.Bound
-		return putLayer(tx, l)
-	})
+	return db.Update(func(tx *Tx) error { return tx.PutLayerMeta(l) })
 }
 
 // prepareFeatures validates fs and returns them sorted by id (a copy if fs is not sorted) with

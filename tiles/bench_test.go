@@ -85,7 +85,7 @@ func BenchmarkServiceCached(b *testing.B) {
 }
 
 // TestLargeCounty renders every tile at z0–z16 over the generated 100 000-parcel county and
-// reports the largest tile per zoom (SPEC: none over 500 KB) and the z14 latency percentiles.
+// reports the largest tile per zoom (none may exceed 500 KB) and the z14 latency percentiles.
 // It takes a few minutes: run it with MUDITEST_LARGE=1 go test -run TestLargeCounty -v ./tiles.
 func TestLargeCounty(t *testing.T) {
 	if os.Getenv("MUDITEST_LARGE") == "" {

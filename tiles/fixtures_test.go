@@ -13,7 +13,7 @@ import (
 )
 
 // Datasets from package fixtures: the embedded sample county and the generated 100 000-parcel
-// county of the performance goals (SPEC §8).
+// county of the performance goals (docs/design.md, "Performance goals").
 
 // sampleCounty returns the embedded sample county (fixtures.SampleN parcels).
 func sampleCounty(tb testing.TB) *county {

@@ -34,11 +34,9 @@ const (
 	nDerived
 )
 
-// isDerivedProp reports whether a source attribute is shadowed by a derived one (area_m2 is
-// derived too, though tiles do not carry it).
-func isDerivedProp(name string) bool {
-	return name == "area_m2" || slices.Contains(derivedProps[:], name)
-}
+// isDerivedProp reports whether a source attribute is shadowed by a computed one (area_m2 is
+// computed too, though tiles do not carry it).
+func isDerivedProp(name string) bool { return spatial.IsDerivedKey(name) }
 
 // DefaultStyleFields returns the source attributes that tiles carry by default, besides the
 // fields named by the layer's roles (see [Options.StyleFields]): the conventional codes a map

@@ -49,7 +49,7 @@ func (t *Tile) Gzipped() []byte {
 
 // NewTile wraps rendered MVT bytes in a [Tile] with its ETag and, if withGzip, its gzip.
 //
-// The ETag is the FNV-1a 64-bit hash of the MVT bytes in hex. SPEC asks for a strong ETag "from
+// The ETag is the FNV-1a 64-bit hash of the MVT bytes in hex. A strong ETag could be made "from
 // layer version + tile"; a content hash is strictly more precise: it changes whenever the bytes
 // change and, because rendering is deterministic (features in id order, tables in first-use
 // order), it stays the same when an edit elsewhere in the layer bumps the version but leaves

@@ -8,7 +8,7 @@ import (
 	"github.com/mudi-gis/mudi/spatial"
 )
 
-// Colours of the default style, by parcel status (DOMAIN.md §3).
+// Colours of the default style, by parcel status (docs/domain.md §3).
 const (
 	ColorBackground    = "#f4f1ea"
 	ColorIdle          = "#7b1fa2" // 闲置 (SFXZ = 是)

@@ -76,18 +76,11 @@ func (r *Renderer) Fields(snap *spatial.Snapshot) []FieldInfo {
 			out = append(out, FieldInfo{Name: n, Type: t, Alias: schema[n].Alias})
 		}
 	}
-	out = append(out, FieldInfo{Name: PropAreaMu, Type: TypeNumber, Alias: "面积(亩)"})
-	if hasControl {
-		out = append(out,
-			FieldInfo{Name: PropControlPosition, Type: TypeString, Alias: "与控制线关系"},
-			FieldInfo{Name: PropOutsideRatio, Type: TypeNumber, Alias: "线外比例"},
-			FieldInfo{Name: PropOutsideMu, Type: TypeNumber, Alias: "线外面积(亩)"})
-	}
-	if hasBlock {
-		out = append(out,
-			FieldInfo{Name: PropBlockID, Type: TypeNumber, Alias: "片区编号"},
-			FieldInfo{Name: PropBlockMu, Type: TypeNumber, Alias: "片区面积(亩)"},
-			FieldInfo{Name: PropScattered, Type: TypeBoolean, Alias: "零星"})
+	for _, a := range spatial.Computed {
+		if !a.Tiles || (a.Group == spatial.GroupControl && !hasControl) || (a.Group == spatial.GroupBlock && !hasBlock) {
+			continue
+		}
+		out = append(out, FieldInfo{Name: a.Key, Type: fieldType(a.Type), Alias: a.Alias})
 	}
 	return out
 }

@@ -108,7 +108,7 @@ type check struct {
 }
 
 // compareOverlay compares control positions: identical except for parcels whose PostGIS outside
-// ratio lies within 1e-4 of a threshold (SPEC.md §4).
+// ratio lies within 1e-4 of a threshold (docs/domain.md §4).
 func compareOverlay(mudi *analysis.Result, pg map[spatial.FeatureID]float64) *check {
 	c := &check{name: "control positions", unit: "parcels"}
 	worst := 0.0
@@ -141,7 +141,7 @@ func compareOverlay(mudi *analysis.Result, pg map[spatial.FeatureID]float64) *ch
 // compareBlocks compares block memberships and areas.
 //
 // Memberships must be identical except where the disagreement is explained by pairs of parcels
-// whose geodesic distance lies within 1 % of the tolerance (SPEC.md §4; PostGIS clusters in the
+// whose geodesic distance lies within 1 % of the tolerance (docs/domain.md §4; PostGIS clusters in the
 // county's Gauss-Krüger plane, whose scale differs from the ellipsoid's by up to 2e-4). Each
 // region where the two partitions differ (blocks of one side overlapping several of the
 // other's) is explained with PostGIS's own geodesic distances (ST_Distance on geography; at

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/mudi-gis/mudi/api"
-	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/app"
 )
 
 // childEnv, when set, makes the program (or the test binary) run as the benchmark's mudi server.
@@ -55,13 +55,16 @@ func serveChild(data string, cacheMB int, cpuProfile string, stdout, stderr io.W
 		return err
 	}
 	defer db.Close()
-	var index spatial.Index
-	if _, err := db.LoadIndex(ctx, &index); err != nil {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	core, err := app.New(app.Config{Logger: log, Store: db, TileCacheBytes: int64(cacheMB) << 20})
+	if err != nil {
+		return err
+	}
+	if _, err := core.Open(ctx); err != nil {
 		return err
 	}
 	loaded := time.Since(start)
-	srv, err := api.New(api.Config{Logger: slog.New(slog.NewJSONHandler(stderr, nil)), Store: db, Index: &index,
-		TileCacheBytes: int64(cacheMB) << 20})
+	srv, err := api.New(api.Config{Logger: log, App: core})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Command mudi-bench measures mudi side by side with PostGIS, the engine under pg_tileserv and
 // Martin, on the same generated county and the same machine, and prints one markdown table of
-// medians, p99s, throughputs and ratios against the performance goals of SPEC.md §8.
+// medians, p99s, throughputs and ratios against the performance goals of docs/design.md, "Performance goals".
 //
 //	go run ./cmd/mudi-bench -n 100000            # starts a private PostGIS with scripts/postgis.sh
 //	go run ./cmd/mudi-bench -n 2000 -quick       # a smoke run in well under a minute

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/store"
 )
@@ -45,8 +44,7 @@ func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*imp
 		return nil, err
 	}
 	defer db.Close()
-	var index spatial.Index
-	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
+	srv, err := app.New(app.Config{Store: db})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +55,7 @@ func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*imp
 	if err != nil {
 		return nil, err
 	}
-	res.control, err = srv.PutLayer(ctx, api.LayerRequest{ID: controlLayer, Kind: spatial.KindControl,
+	res.control, err = srv.PutLayer(ctx, app.LayerRequest{ID: controlLayer, Kind: spatial.KindControl,
 		FileName: filepath.Base(controlFile), Import: imp})
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", controlFile, err)
@@ -73,7 +71,7 @@ func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*imp
 	res.skipped = imp.Skipped
 	var firstWrite time.Time
 	control := controlLayer
-	req := api.LayerRequest{ID: parcelsLayer, Kind: spatial.KindParcels, Control: &control,
+	req := app.LayerRequest{ID: parcelsLayer, Kind: spatial.KindParcels, Control: &control,
 		FileName: filepath.Base(parcelsFile), Import: imp,
 		Progress: func(int) {
 			if firstWrite.IsZero() {

@@ -388,7 +388,7 @@ func (p *postgis) tile(ctx context.Context, conn *pgx.Conn, c tiles.Coord, detai
 // overlay computes every parcel's outside ratio against the union of the control polygons, in
 // the form a PostGIS user tunes it to: the union subdivided and indexed, parcels within one
 // piece taken whole, the others intersected with the pieces they meet and measured on the
-// ellipsoid — ST_Area(ST_Intersection(p, ⋃control)::geography), as SPEC.md §4 defines it.
+// ellipsoid — ST_Area(ST_Intersection(p, ⋃control)::geography), as docs/domain.md §4 defines it.
 func (p *postgis) overlay(ctx context.Context) (map[spatial.FeatureID]float64, error) {
 	if _, err := p.admin.Exec(ctx, `
 DROP TABLE IF EXISTS control_pieces;

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/app"
 )
 
 // analyzeConfig is the configuration of mudi analyze. Its analysis parameters are those of
@@ -37,11 +37,7 @@ func newAnalyzeSettings(c *analyzeConfig) *settings {
 }
 
 func runAnalyze(ctx context.Context, args []string, getenv func(string) string, environ []string, stdout, stderr io.Writer) error {
-	presets := make([]string, 0, 3)
-	for name := range api.Presets() {
-		presets = append(presets, name)
-	}
-	sort.Strings(presets)
+	presets := slices.Sorted(maps.Keys(app.Presets))
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usageError{"analyze needs a preset: " + strings.Join(presets, ", ")}
 	}
@@ -55,28 +51,46 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("analyze takes one preset, got also %q", rest)}
 	}
-	params := url.Values{}
-	for _, p := range []struct{ name, value string }{
-		{"layer", cfg.Layer}, {"control", cfg.Control}, {"max_mu", cfg.MaxMu}, {"min_mu", cfg.MinMu},
-		{"tolerance_m", cfg.ToleranceM}, {"sliver_ratio", cfg.SliverRatio}, {"status", cfg.Status},
-		{"filter", cfg.Filter}, {"bbox", cfg.BBox},
-	} {
-		if p.value != "" {
-			params.Set(p.name, p.value)
+	req := app.AnalysisRequest{Layer: cfg.Layer, Control: cfg.Control, Filter: cfg.Filter}
+	if cfg.Status != "" {
+		req.Status = strings.Split(cfg.Status, ",")
+	}
+	if cfg.BBox != "" {
+		parts := strings.Split(cfg.BBox, ",")
+		if len(parts) != 4 {
+			return usageError{fmt.Sprintf("--bbox %q is not west,south,east,north", cfg.BBox)}
+		}
+		for _, p := range parts {
+			v, err := parseNumber("bbox", p)
+			if err != nil {
+				return err
+			}
+			req.BBox = append(req.BBox, *v)
 		}
 	}
+	for _, p := range []struct {
+		flag, value string
+		dst         **float64
+	}{{"max-mu", cfg.MaxMu, &req.MaxMu}, {"min-mu", cfg.MinMu, &req.MinMu}, {"tolerance-m", cfg.ToleranceM, &req.ToleranceM}, {"sliver-ratio", cfg.SliverRatio, &req.SliverRatio}} {
+		if p.value == "" {
+			continue
+		}
+		if *p.dst, err = parseNumber(p.flag, p.value); err != nil {
+			return err
+		}
+	}
+	if req, err = app.Preset(preset, req); err != nil {
+		return usageError{fmt.Sprintf("analyze: %v (presets: %s)", err, strings.Join(presets, ", "))}
+	}
 
-	srv, db, err := openOffline(ctx, cfg.Data)
+	core, db, err := openApp(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := srv.RunPreset(ctx, preset, params)
-	if p := api.ClientProblem(err); p != nil {
-		return usageError{strings.ReplaceAll(p.Detail, "_", "-")} // name the flag, not the query parameter
-	}
+	res, err := core.Analyze(ctx, req)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	out, err := res.GeoJSON()
 	if err != nil {
@@ -84,21 +98,20 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	sum := res.Summary
 	fmt.Fprintf(stderr, "%s: %d %s, %.4f 亩, %d parcels, %.0f ms\n", preset, sum.Count, res.Kind, sum.AreaMu, sum.ParcelCount, sum.ElapsedMS)
-	if cfg.Output == "" || cfg.Output == "-" {
-		_, err = stdout.Write(append(out, '\n'))
-		return err
+	if cfg.Output == "" {
+		cfg.Output = "-"
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(cfg.Output), ".mudi-analyze-*")
-	if err != nil {
+	return writeOutput(cfg.Output, stdout, func(w io.Writer, _ string) error {
+		_, err := w.Write(append(out, '\n'))
 		return err
+	})
+}
+
+// parseNumber reads the finite number of a flag.
+func parseNumber(flag, v string) (*float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, usageError{fmt.Sprintf("--%s: %q is not a number", flag, v)}
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), cfg.Output)
+	return &f, nil
 }

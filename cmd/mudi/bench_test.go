@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/store"
@@ -42,8 +41,7 @@ func importInto(b *testing.B, dir string, data []byte) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	var index spatial.Index
-	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
+	core, err := app.New(app.Config{Store: db})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,7 +49,7 @@ func importInto(b *testing.B, dir string, data []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := srv.PutLayer(context.Background(), api.LayerRequest{ID: "parcels", Import: imp}); err != nil {
+	if _, err := core.PutLayer(context.Background(), app.LayerRequest{ID: "parcels", Import: imp}); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -86,34 +85,14 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 	}
 	sn := spatial.NewSnapshot(meta, fs)
 	if opts, err = gisio.Resolve(sn, format, opts); err != nil {
-		var pe *gisio.ParamError
-		if errors.As(err, &pe) {
-			return usageError{fmt.Sprintf("--%s: %s", pe.Param, pe.Reason)}
-		}
-		return err
+		return flagError(err)
 	}
 
-	if cfg.Output == "-" {
-		return gisio.Write(ctx, stdout, sn, format, opts)
-	}
-	// Write next to the destination and rename: a failed export leaves no partial file.
-	tmp, err := os.CreateTemp(filepath.Dir(cfg.Output), "."+filepath.Base(cfg.Output)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	opts.TempDir = filepath.Dir(cfg.Output)
-	err = gisio.Write(ctx, tmp, sn, format, opts)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), cfg.Output); err != nil {
+	err = writeOutput(cfg.Output, stdout, func(w io.Writer, tempDir string) error {
+		opts.TempDir = tempDir
+		return gisio.Write(ctx, w, sn, format, opts)
+	})
+	if err != nil || cfg.Output == "-" {
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d features of layer %s (version %d) to %s as %s in %s\n",

@@ -6,10 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/crs"
 	"github.com/mudi-gis/mudi/spatial/gisio"
@@ -54,18 +53,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 		return usageError{fmt.Sprintf("--kind %q is not parcels or control", cfg.Kind)}
 	}
 	file := files[0]
-	isGeoJSON := false
-	switch strings.ToLower(filepath.Ext(file)) {
-	case ".geojson", ".json":
-		isGeoJSON = true
-	case ".zip", ".shp", ".gpkg":
-	default:
-		return usageError{fmt.Sprintf("%s: mudi imports .geojson/.json, zipped Shapefiles (.zip), Shapefiles (.shp beside its .dbf, .shx, .prj, .cpg) and GeoPackages (.gpkg)", file)}
-	}
-	if enc, err := gisio.ParseEncoding(cfg.Encoding); err != nil {
-		return usageError{fmt.Sprintf("--encoding: %v", err)}
-	} else if isGeoJSON && enc != "" && enc != gisio.UTF8 {
-		return usageError{fmt.Sprintf("--encoding %s: GeoJSON is always UTF-8", cfg.Encoding)}
+	if err := gisio.CheckInputName(file, true); err != nil {
+		return flagError(err)
 	}
 	var src crs.CRS
 	if cfg.CRS != "" {
@@ -73,54 +62,45 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 			return usageError{fmt.Sprintf("--crs: %v", err)}
 		}
 	}
-	progress := newProgress(stderr)
+	// Open the store first: a store in use by another process fails within a second, before
+	// a large file is read.
+	core, db, err := openApp(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	exists := core.Index().Layer(cfg.Layer) != nil
+	if exists && !cfg.Replace {
+		return usageError{fmt.Sprintf("--layer: layer %q exists in %s: add --replace to replace it", cfg.Layer, cfg.Data)}
+	}
 
+	progress := newProgress(stderr)
 	progress.phase("reading " + file)
-	var imp *spatial.Import
-	if isGeoJSON {
-		f, err := os.Open(file)
-		if err != nil {
-			return err
-		}
-		imp, err = spatial.DecodeGeoJSON(f, spatial.ImportOptions{CRS: src, Strict: cfg.Strict})
-		f.Close()
-		if err != nil {
-			return err
-		}
-	} else {
-		var info gisio.Info
-		imp, info, err = gisio.ReadFile(file, gisio.ReadOptions{CRS: src, Encoding: cfg.Encoding, Table: cfg.Table, Strict: cfg.Strict})
-		if err != nil {
-			return err
-		}
-		if info.Encoding != "" {
-			progress.phase(fmt.Sprintf("read %s: %s, attributes in %s (from %s)", info.Name, imp.CRS, info.Encoding, info.EncodingFrom))
-		} else {
-			progress.phase(fmt.Sprintf("read table %s: %s", info.Name, imp.CRS))
-		}
+	imp, info, err := gisio.Read(ctx, gisio.Input{Path: file}, gisio.ReadOptions{CRS: src, Encoding: cfg.Encoding, Table: cfg.Table, Strict: cfg.Strict})
+	if err != nil {
+		return flagError(err)
+	}
+	switch {
+	case info.Encoding != "":
+		progress.phase(fmt.Sprintf("read %s: %s, attributes in %s (from %s)", info.Name, imp.CRS, info.Encoding, info.EncodingFrom))
+	case info.Format == "gpkg":
+		progress.phase(fmt.Sprintf("read table %s: %s", info.Name, imp.CRS))
 	}
 	for _, p := range imp.Problems {
 		fmt.Fprintln(stderr, "warning:", p.String())
 	}
 
-	srv, db, err := openOffline(ctx, cfg.Data)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.Layer(cfg.Layer)
-	exists := err == nil
-	req := api.LayerRequest{ID: cfg.Layer, Title: cfg.Title, Kind: spatial.Kind(cfg.Kind),
-		FileName: filepath.Base(file), Import: imp, Replace: cfg.Replace && exists}
+	req := app.LayerRequest{ID: cfg.Layer, Title: cfg.Title, Kind: spatial.Kind(cfg.Kind),
+		FileName: filepath.Base(file), Import: imp, Replace: exists}
 	if cfg.Control != "" {
 		req.Control = &cfg.Control
 	}
 	total := len(imp.Features)
 	progress.phase(fmt.Sprintf("writing %d features", total))
 	req.Progress = func(done int) { progress.count("writing features", done, total) }
-	sn, err := srv.PutLayer(ctx, req)
+	sn, err := core.PutLayer(ctx, req)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	progress.done()
 	fmt.Fprintf(stdout, "imported %d features into layer %s (version %d, %d skipped)\n", sn.Len(), sn.Layer.ID, sn.Layer.Version, imp.Skipped)

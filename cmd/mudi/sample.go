@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 
-	"github.com/mudi-gis/mudi/api"
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 )
@@ -16,7 +16,7 @@ const (
 )
 
 // loadSample loads the embedded sample county as layers parcels and control-lines.
-func loadSample(ctx context.Context, srv *api.Server) error {
+func loadSample(ctx context.Context, core *app.App) error {
 	control, err := fixtures.SampleControl()
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func loadSample(ctx context.Context, srv *api.Server) error {
 		if err != nil {
 			return err
 		}
-		if _, err := srv.PutLayer(ctx, api.LayerRequest{ID: l.id, Title: l.title, Kind: l.kind,
+		if _, err := core.PutLayer(ctx, app.LayerRequest{ID: l.id, Title: l.title, Kind: l.kind,
 			Control: l.control, FileName: l.file, Import: imp}); err != nil {
 			return err
 		}

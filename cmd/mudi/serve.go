@@ -17,7 +17,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/mudi-gis/mudi/api"
-	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/store"
 )
 
@@ -95,32 +95,32 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 	defer db.Close() // after the server has drained: serve returns only then
 
-	var index spatial.Index
-	n, err := db.LoadIndex(ctx, &index)
+	core, err := app.New(app.Config{Logger: log, Store: db, TileCacheBytes: int64(cfg.TileCacheMB) << 20})
 	if err != nil {
 		return err
 	}
-	log.Info("index loaded", "layers", len(index.Layers()), "features", n, "dur_ms", time.Since(start).Milliseconds())
+	n, err := core.Open(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("index loaded", "layers", len(core.Index().Layers()), "features", n, "dur_ms", time.Since(start).Milliseconds())
 	keys, err := writeKeys(db, cfg.APIKeys, stdout)
 	if err != nil {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Logger: log, Store: db, Index: &index, KeyHashes: keys,
+		Logger: log, App: core, KeyHashes: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
-		TileCacheBytes: int64(cfg.TileCacheMB) << 20, BasemapURL: cfg.BasemapURL,
+		BasemapURL: cfg.BasemapURL,
 	})
 	if err != nil {
 		return err
 	}
-	if len(index.Layers()) == 0 && !cfg.NoSample {
-		if err := loadSample(ctx, srv); err != nil {
+	if len(core.Index().Layers()) == 0 && !cfg.NoSample {
+		if err := loadSample(ctx, core); err != nil {
 			return fmt.Errorf("load the embedded sample: %w", err)
 		}
-		log.Info("embedded sample loaded", "layers", len(index.Layers()), "dur_ms", time.Since(start).Milliseconds())
-	}
-	if err := srv.Reconcile(ctx); err != nil {
-		return fmt.Errorf("bring derived attributes up to date: %w", err)
+		log.Info("embedded sample loaded", "layers", len(core.Index().Layers()), "dur_ms", time.Since(start).Milliseconds())
 	}
 	srv.SetReady(true)
 	sc := echo.StartConfig{
@@ -157,25 +157,23 @@ func openStore(dir string) (*store.DB, error) {
 	return store.Open(filepath.Join(dir, "mudi.db"), store.Options{Timeout: time.Second})
 }
 
-// openOffline opens the store of a data directory, loads its index and builds the API server
-// over them without serving: the one write and query path for the commands (import, analyze).
+// openApp opens the store of a data directory and the application core over it, loaded: the
+// one write and query path for the commands (import, export, analyze), the same as the server's.
 // Close the returned store when done.
-func openOffline(ctx context.Context, dir string) (*api.Server, *store.DB, error) {
+func openApp(ctx context.Context, dir string) (*app.App, *store.DB, error) {
 	db, err := openStore(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	var index spatial.Index
-	if _, err := db.LoadIndex(ctx, &index); err != nil {
-		db.Close()
-		return nil, nil, err
+	core, err := app.New(app.Config{Store: db})
+	if err == nil {
+		_, err = core.Open(ctx)
 	}
-	srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Store: db, Index: &index})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
-	return srv, db, nil
+	return core, db, nil
 }
 
 const keySetting = "api_key_hashes"

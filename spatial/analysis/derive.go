@@ -19,7 +19,7 @@ type DeriveOptions struct {
 	ScatteredMu float64
 }
 
-// Derive computes the derived attributes of every parcel of a layer (SPEC.md §3): AreaM2 and
+// Derive computes the derived attributes of every parcel of a layer (docs/domain.md §4): AreaM2 and
 // AreaMu; against control (when not nil) ControlPosition, OutsideRatio and OutsideMu; and the
 // contiguous block over all parcels of the layer at opts.ToleranceM: BlockID (the smallest
 // member FeatureID), BlockMu (the area of the union of the block) and Scattered (BlockMu <

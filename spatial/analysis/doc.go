@@ -1,4 +1,4 @@
-// Package analysis is mudi's overlay analysis engine (SPEC.md §4): small parcels, parcels
+// Package analysis is mudi's overlay analysis engine (docs/domain.md §4): small parcels, parcels
 // outside the industrial land control line, contiguous blocks, their combinations, the derived
 // attributes of a parcels layer ([Derive]) and per-group statistics ([Stats]).
 //

@@ -22,7 +22,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 )
 
-// This file cross-checks the engine against PostGIS (SPEC.md §4 "Accuracy"): a private
+// This file cross-checks the engine against PostGIS (docs/domain.md §4 "Accuracy"): a private
 // PostgreSQL cluster is created in a temporary directory, listening on 127.0.0.1 at a random
 // port, the generated county is loaded, and the same questions are asked in SQL. The test skips
 // when PostgreSQL or PostGIS is not installed (Debian: postgresql-15-postgis-3).
@@ -396,7 +396,7 @@ func intersectsFeature(a, b *member) bool {
 }
 
 // TestPostGISTiming times the PostGIS SQL equivalent to the engine's analyses (MUDITEST_PG_BENCH=1;
-// county size MUDITEST_PG_N, default 100000; MUDITEST_PG_NAIVE=1 adds the literal SPEC SQL for the
+// county size MUDITEST_PG_N, default 100000; MUDITEST_PG_NAIVE=1 adds the literal SQL of the definition (docs/domain.md §4) for the
 // control overlay, which takes minutes). Compare with BenchmarkOutsideControl and
 // BenchmarkContiguousBlocks.
 func TestPostGISTiming(t *testing.T) {
@@ -416,7 +416,7 @@ func TestPostGISTiming(t *testing.T) {
 	timed("areas", `CREATE TEMP TABLE a AS SELECT id, ST_Area(geog) FROM parcels;`)
 	timed("control union", `CREATE TABLE cu AS SELECT ST_Union(geom) AS geom FROM control;`)
 	if os.Getenv("MUDITEST_PG_NAIVE") != "" { // minutes at N = 100 000
-		timed("control overlay (SPEC SQL: intersection with the union)", `
+		timed("control overlay (literal SQL: intersection with the union)", `
 CREATE TEMP TABLE o1 AS SELECT p.id, 1 - ST_Area(ST_Intersection(p.geom, cu.geom)::geography) / ST_Area(p.geog) AS outside_ratio FROM parcels p, cu;`)
 	}
 	timed("control overlay (tuned: union, subdivided, with ST_Within/ST_Intersects shortcuts)", `

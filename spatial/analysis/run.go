@@ -66,7 +66,7 @@ type Summary struct {
 // ctx.Err() when ctx is done first, and an error wrapping the overlay engine's when an exact
 // overlay fails.
 //
-// Semantics (SPEC.md §4): a parcel is selected when it passes Status/LowEfficiency, Filter and
+// Semantics (docs/domain.md §4): a parcel is selected when it passes Status/LowEfficiency, Filter and
 // Bound. Without Group the area filter (MinMu ≤ area_mu < MaxMu) and the position filter apply
 // to parcels. With Group the selected parcels are linked at ToleranceM and the filters apply to
 // blocks; a block's position follows its inside share with the same sliver rule as parcels.
@@ -330,7 +330,7 @@ func runBlocks(ctx context.Context, parcels, control *spatial.Snapshot, spec *Sp
 			return nil, err
 		}
 	}
-	codeField, hasCode := fieldFor(&parcels.Layer, roleCode, "DKBH", "ZDDM", "code")
+	codeField, hasCode := fieldFor(&parcels.Layer, roleCode, spatial.RoleCandidates(roleCode)...)
 	out := make([]BlockResult, len(kept))
 	drop := make([]bool, len(kept))
 	nw := workers(len(kept))

@@ -71,7 +71,7 @@ func lowEffFieldsOf(l *spatial.Layer) lowEffFields {
 	return f
 }
 
-// IsLowEfficiency applies the low-efficiency selection of DOMAIN.md §3 to a feature of layer l:
+// IsLowEfficiency applies the low-efficiency selection of docs/domain.md §3 to a feature of layer l:
 // SFDX (role low_efficiency) is yes (是, Y, YES, TRUE, 1 or boolean true), or WWLX (role
 // five_wei) is set, or DXLX (role low_eff_type) is set, or MJDJ (role efficiency) is D. A value
 // counts as set unless it is missing, null, blank, 无 or 否.

@@ -10,7 +10,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// Defaults of the analysis thresholds (DOMAIN.md §1, SPEC.md §4).
+// Defaults of the analysis thresholds (docs/domain.md §1, §4).
 const (
 	DefaultSmallMaxMu  = 50.0  // small parcels: area_mu < 50
 	DefaultBlockMinMu  = 300.0 // contiguous blocks: area_mu ≥ 300
@@ -34,7 +34,7 @@ type Spec struct {
 	// Status, when non-empty, keeps parcels whose status attribute (the layer's "status" role,
 	// else a field named "status") equals one of the values; the single value "*" keeps all.
 	// When Status is empty and LowEfficiency is set, parcels are kept by the low-efficiency
-	// rule of DOMAIN.md §3 (see [IsLowEfficiency]).
+	// rule of docs/domain.md §3 (see [IsLowEfficiency]).
 	Status        []string
 	LowEfficiency bool
 	// Filter, when non-nil, keeps parcels for which it returns true. FilterText is its source
@@ -87,7 +87,7 @@ func OutsideControl(sliverRatio float64) Spec {
 // toleranceM metres and blocks filtered by minMu ≤ area_mu < maxMu. When both bounds are nil
 // minMu defaults to [DefaultBlockMinMu]; when only maxMu is given there is no lower bound (so
 // "scattered blocks under 50 亩" is ContiguousBlocks(nil, &fifty, …)). An empty status selects
-// low-efficiency parcels (DOMAIN.md §3); otherwise see [Spec].Status.
+// low-efficiency parcels (docs/domain.md §3); otherwise see [Spec].Status.
 func ContiguousBlocks(minMu, maxMu *float64, toleranceM float64, status []string) Spec {
 	if minMu == nil && maxMu == nil {
 		d := DefaultBlockMinMu
@@ -217,7 +217,7 @@ func (s *Spec) Params() map[string]any {
 	return p
 }
 
-// PositionOf classifies an outside ratio with the sliver rule of SPEC.md §4: inside when
+// PositionOf classifies an outside ratio with the sliver rule of docs/domain.md §4: inside when
 // outsideRatio ≤ sliver, outside when ≥ 1 − sliver, else straddling.
 func PositionOf(outsideRatio, sliver float64) spatial.Position {
 	switch {

@@ -30,7 +30,7 @@ const projTolerance = 1e-6
 // first and last zone of each numbering, and Web Mercator.
 var referenceCodes = []int{4549, 4548, 4547, 4528, 4534, 4554, 4513, 4533, 3857}
 
-// referenceCities are lon/lat positions of cities mudi serves (DOMAIN.md §1).
+// referenceCities are lon/lat positions of cities mudi serves (docs/domain.md §1).
 var referenceCities = [][2]float64{
 	{118.87, 28.94}, // Quzhou, EPSG:4549
 	{119.65, 29.08}, // Jinhua, EPSG:4549

@@ -144,22 +144,9 @@ type column struct {
 	derived bool
 }
 
-// derivedTypes are the types of the derived attributes.
-var derivedTypes = map[string]spatial.FieldType{
-	"area_m2": spatial.FieldReal, "area_mu": spatial.FieldReal, "control_position": spatial.FieldString,
-	"outside_ratio": spatial.FieldReal, "outside_mu": spatial.FieldReal, "block_id": spatial.FieldInteger,
-	"block_mu": spatial.FieldReal, "scattered": spatial.FieldBoolean,
-}
-
-var derivedAliases = map[string]string{
-	"area_m2": "面积(平方米)", "area_mu": "面积(亩)", "control_position": "与控制线关系", "outside_ratio": "线外比例",
-	"outside_mu": "线外面积(亩)", "block_id": "片区编号", "block_mu": "片区面积(亩)", "scattered": "零星地块",
-}
-
 // columns returns the export columns of sn: its fields in schema order (except those named
-// like a derived attribute, which the derived value shadows), then the derived attributes the
-// layer has: the areas always, the control-line ones when a feature has them, the block ones
-// likewise.
+// like a computed attribute, which the computed value shadows), then the computed attributes
+// the layer has (see [spatial.Computed]): a group of them is a column when any feature has it.
 func columns(sn *spatial.Snapshot) []column {
 	var cols []column
 	for _, f := range sn.Layer.Fields {
@@ -168,26 +155,19 @@ func columns(sn *spatial.Snapshot) []column {
 		}
 		cols = append(cols, column{name: f.Name, typ: f.Type, alias: f.Alias})
 	}
-	var control, block bool
-	for _, f := range sn.Features() {
-		control = control || f.Derived.ControlPosition != ""
-		block = block || f.Derived.BlockID != 0
-		if control && block {
-			break
+	present := map[spatial.Group]bool{spatial.GroupArea: true}
+	for _, g := range []spatial.Group{spatial.GroupControl, spatial.GroupBlock} {
+		for _, f := range sn.Features() {
+			if f.Derived.Has(g) {
+				present[g] = true
+				break
+			}
 		}
 	}
-	for _, k := range spatial.DerivedKeys {
-		switch k {
-		case "control_position", "outside_ratio", "outside_mu":
-			if !control {
-				continue
-			}
-		case "block_id", "block_mu", "scattered":
-			if !block {
-				continue
-			}
+	for _, a := range spatial.Computed {
+		if present[a.Group] {
+			cols = append(cols, column{name: a.Key, typ: a.Type, alias: a.Alias, derived: true})
 		}
-		cols = append(cols, column{name: k, typ: derivedTypes[k], alias: derivedAliases[k], derived: true})
 	}
 	return cols
 }
@@ -197,35 +177,8 @@ func (c column) value(f *spatial.Feature) any {
 	if !c.derived {
 		return f.Attrs[c.name]
 	}
-	d := f.Derived
-	switch c.name {
-	case "area_m2":
-		return d.AreaM2
-	case "area_mu":
-		return d.AreaMu
-	}
-	if strings.HasPrefix(c.name, "block") || c.name == "scattered" {
-		if d.BlockID == 0 {
-			return nil
-		}
-		switch c.name {
-		case "block_id":
-			return int64(d.BlockID)
-		case "block_mu":
-			return d.BlockMu
-		}
-		return d.Scattered
-	}
-	if d.ControlPosition == "" {
-		return nil
-	}
-	switch c.name {
-	case "control_position":
-		return string(d.ControlPosition)
-	case "outside_ratio":
-		return d.OutsideRatio
-	}
-	return d.OutsideMu
+	v, _ := f.Derived.Value(c.name)
+	return v
 }
 
 // project returns f's geometry in the target CRS.

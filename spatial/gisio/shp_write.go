@@ -20,15 +20,21 @@ import (
 	"github.com/mudi-gis/mudi/spatial/crs"
 )
 
-// shortNames are the fixed dBASE names of the derived attributes longer than 10 bytes.
-var shortNames = map[string]string{"control_position": "CTRL_POS", "outside_ratio": "OUT_RATIO"}
+// shortNames are the fixed dBASE names of the computed attributes (see [spatial.Attribute]).
+var shortNames = func() map[string]string {
+	m := make(map[string]string, len(spatial.Computed))
+	for _, a := range spatial.Computed {
+		m[a.Key] = a.Short
+	}
+	return m
+}()
 
 // ShapefileFieldNames returns the dBASE field names (at most 10 ASCII bytes, unique regardless
 // of case) under which a Shapefile export stores attributes with the given names, in order.
 // The mapping is deterministic:
 //
-//  1. control_position → CTRL_POS and outside_ratio → OUT_RATIO (the other derived
-//     attributes fit: area_m2, area_mu, outside_mu, block_id, block_mu, scattered);
+//  1. a computed attribute takes the short name of its [spatial.Attribute]
+//     (control_position → CTRL_POS, outside_ratio → OUT_RATIO; the others fit as they are);
 //  2. a name of at most 10 ASCII letters, digits and underscores is kept (DKBH, MJSS …);
 //  3. any other name keeps its ASCII letters, digits and underscores, cut to 10 bytes, and a
 //     name left empty (所在园区, a Chinese name) becomes F followed by its 1-based column
