@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/mudi-gis/mudi/app"
+	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 )
 
@@ -230,6 +234,49 @@ func TestControlReplaceRederivesParcels(t *testing.T) {
 	for _, f := range after.Features() {
 		if f.Derived.ControlPosition != spatial.Outside || f.Derived.OutsideRatio != 1 {
 			t.Fatalf("parcel %d is %s (%v) against a control layer far away", f.ID, f.Derived.ControlPosition, f.Derived.OutsideRatio)
+		}
+	}
+}
+
+// TestIDFieldPlaysTheCodeRole imports a county whose only identifier is a field named id: the
+// field plays the code role, so contiguous-block results list the parcels' codes.
+func TestIDFieldPlaysTheCodeRole(t *testing.T) {
+	ts := newTestServerWith(t, func(c *Config, _ *app.Config) { c.MaxBodyBytes = 64 << 20 })
+	data, err := fixtures.SampleParcels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	feats := doc["features"].([]any)[:400]
+	for i, f := range feats {
+		f.(map[string]any)["properties"] = map[string]any{"id": fmt.Sprintf("P-%04d", i+1)}
+	}
+	doc["features"] = feats
+	body, _ := json.Marshal(doc)
+	if r := ts.do("POST", "/api/layers?id=idonly&kind=parcels", "application/geo+json", testKey, bytes.NewReader(body)); r.status != 201 {
+		t.Fatalf("import = %d %s", r.status, r.body)
+	}
+	if roles := ts.get("/api/layers/idonly").json(t)["roles"].(map[string]any); roles["code"] != "id" {
+		t.Fatalf("roles = %v, want code → id", roles)
+	}
+	fc := ts.get("/api/analyses/contiguous-blocks?layer=idonly&status=*&min_mu=0").json(t)
+	blocks := fc["features"].([]any)
+	if len(blocks) == 0 {
+		t.Fatal("no blocks")
+	}
+	for _, b := range blocks {
+		p := b.(map[string]any)["properties"].(map[string]any)
+		codes, _ := p["parcel_codes"].([]any)
+		if len(codes) == 0 || float64(len(codes)) != p["parcel_count"] {
+			t.Fatalf("block %v: parcel_codes %v for %v parcels", p["block_id"], codes, p["parcel_count"])
+		}
+		for _, c := range codes {
+			if s, _ := c.(string); !strings.HasPrefix(s, "P-") {
+				t.Fatalf("block %v: code %v is not one of the imported ids", p["block_id"], c)
+			}
 		}
 	}
 }

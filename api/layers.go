@@ -33,9 +33,31 @@ type layerView struct {
 	Fields       []spatial.Field   `json:"fields"`
 	Roles        map[string]string `json:"roles"`
 	ControlLayer string            `json:"control_layer,omitempty"`
-	Created      time.Time         `json:"created"`
-	Updated      time.Time         `json:"updated"`
-	Links        []link            `json:"links"`
+	// Computed lists the attributes mudi computes for the layer's features, from the one
+	// vocabulary (spatial.Computed): the viewer and clients take labels and units from it.
+	Computed []computedView `json:"computed"`
+	Created  time.Time      `json:"created"`
+	Updated  time.Time      `json:"updated"`
+	Links    []link         `json:"links"`
+}
+
+// computedView is the JSON form of a computed attribute.
+type computedView struct {
+	Name  string            `json:"name"`
+	Type  spatial.FieldType `json:"type"`
+	Unit  string            `json:"unit,omitempty"`
+	Alias string            `json:"alias"`
+	Title string            `json:"title"`
+	Enum  []string          `json:"enum,omitempty"`
+}
+
+// computedViews lists the computed attributes that features of a layer of kind k can have.
+func computedViews(k spatial.Kind) []computedView {
+	var out []computedView
+	for _, a := range spatial.ComputedFor(k) {
+		out = append(out, computedView{Name: a.Key, Type: a.Type, Unit: a.Unit, Alias: a.Alias, Title: a.Title, Enum: a.Enum})
+	}
+	return out
 }
 
 type link struct {
@@ -49,7 +71,7 @@ func viewLayer(l spatial.Layer) layerView {
 	v := layerView{
 		ID: l.ID, Title: l.Title, Kind: l.Kind, Version: l.Version, FeatureCount: l.FeatureCount,
 		Source: l.Source, Fields: l.Fields, Roles: l.Roles, ControlLayer: l.ControlLayer,
-		Created: l.Created, Updated: l.Updated,
+		Computed: computedViews(l.Kind), Created: l.Created, Updated: l.Updated,
 		Links: []link{{Href: "/api/layers/" + l.ID, Rel: "self", Type: "application/json"}},
 	}
 	if v.Fields == nil {

@@ -432,10 +432,7 @@ type queryable struct {
 // [spatial.Computed]): parcels layers have all of them, other layers only the areas.
 func computedQueryables(k spatial.Kind) []queryable {
 	var out []queryable
-	for _, a := range spatial.Computed {
-		if a.Group != spatial.GroupArea && k != spatial.KindParcels {
-			continue
-		}
+	for _, a := range spatial.ComputedFor(k) {
 		out = append(out, queryable{Name: a.Key, Title: a.Alias, Description: a.Title, Type: jsonSchemaType(a.Type), Enum: a.Enum})
 	}
 	return out

@@ -41,6 +41,10 @@ func (p *Problem) Error() string {
 
 func (p *Problem) Unwrap() error { return p.cause }
 
+// statusClientClosed is the status of a request whose client disconnected first (a convention
+// of access logs; no client ever receives it).
+const statusClientClosed = 499
+
 const problemBase = "https://mudi.dev/problems/"
 
 func problem(status int, kind, title, detail string) *Problem {
@@ -123,6 +127,10 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &maxBytes):
 		p = problem(http.StatusRequestEntityTooLarge, "too-large", "request body too large",
 			fmt.Sprintf("the body exceeds the limit of %d bytes", maxBytes.Limit))
+	case errors.Is(err, context.Canceled):
+		// The client went away before the request was done (nothing was written): the status
+		// nobody receives, recorded in the access log as it really was.
+		p = problem(statusClientClosed, "client-closed", "client closed request", "the client closed the connection before the request was complete")
 	case errors.Is(err, context.DeadlineExceeded):
 		p = problem(http.StatusServiceUnavailable, "timeout", "request timed out", "the request took longer than the configured limit")
 	case errors.As(err, &httpErr):

@@ -44,7 +44,7 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 		return nil, err
 	}
 	if sn.Layer.Kind == spatial.KindDerived {
-		return nil, &Error{Kind: Conflict, Type: "read-only", Reason: "layer " + layer + " holds a saved analysis result and is read-only"}
+		return nil, readOnly(layer)
 	}
 	l := sn.Layer
 	next := f.Clone()

@@ -57,8 +57,10 @@ func ParseFilter(param, text string, c crs.CRS, l spatial.Layer) (*cql2.Expr, er
 // HasProperty reports whether features of layer l can have property name: one of its fields,
 // or a computed attribute of its kind (parcels layers have them all, others the areas).
 func HasProperty(l spatial.Layer, name string) bool {
-	if a, ok := spatial.ComputedAttribute(name); ok {
-		return a.Group == spatial.GroupArea || l.Kind == spatial.KindParcels
+	for _, a := range spatial.ComputedFor(l.Kind) {
+		if a.Key == name {
+			return true
+		}
 	}
-	return hasField(l.Fields, name)
+	return !spatial.IsDerivedKey(name) && hasField(l.Fields, name)
 }

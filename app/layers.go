@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 
@@ -37,6 +38,10 @@ func (a *App) CheckNewLayerID(id string) error {
 	return nil
 }
 
+func readOnly(id string) *Error {
+	return &Error{Kind: Conflict, Type: "read-only", Reason: fmt.Sprintf("layer %s holds a saved analysis result and is read-only: run and save the analysis again instead", id)}
+}
+
 func layerExists(id string) *Error {
 	return conflict("layer-exists", "id", "layer %q already exists: replace it or choose another id", id)
 }
@@ -62,6 +67,8 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 		return nil, layerExists(req.ID)
 	case !req.Replace && !spatial.ValidLayerID(req.ID):
 		return nil, a.CheckNewLayerID(req.ID)
+	case req.Replace && old.Layer.Kind == spatial.KindDerived:
+		return nil, readOnly(req.ID)
 	case req.Replace:
 		oldMeta = &old.Layer
 		l = old.Layer
@@ -216,6 +223,9 @@ func (a *App) PatchLayer(ctx context.Context, id string, p LayerPatch) (*spatial
 	sn, err := a.Layer(id)
 	if err != nil {
 		return nil, err
+	}
+	if sn.Layer.Kind == spatial.KindDerived {
+		return nil, readOnly(id)
 	}
 	l := sn.Layer
 	l.Roles = maps.Clone(sn.Layer.Roles)

@@ -113,3 +113,18 @@ func (d Derived) Each(fn func(key string, value any)) {
 		}
 	}
 }
+
+// ComputedFor returns the computed attributes that features of a layer of kind k can have:
+// parcels layers have them all, other layers the areas.
+func ComputedFor(k Kind) []Attribute {
+	if k == KindParcels {
+		return Computed
+	}
+	var out []Attribute
+	for _, a := range Computed {
+		if a.Group == GroupArea {
+			out = append(out, a)
+		}
+	}
+	return out
+}
