@@ -192,8 +192,14 @@ func (s idleState) apply(c *Classes, in parcel, p Params) {
 }
 
 // roundMoney rounds an amount in 万元 to 6 decimals (0.01 元), dropping the binary noise of the
-// multiplication (0.2 × 333 = 66.6, not 66.60000000000001).
-func roundMoney(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+// multiplication (0.2 × 333 = 66.6, not 66.60000000000001). Amounts of 10⁹ 万元 or more, where
+// float64 has no 6 decimals to round, are returned as they are.
+func roundMoney(v float64) float64 {
+	if math.Abs(v) >= 1e9 {
+		return v
+	}
+	return math.Round(v*1e6) / 1e6
+}
 
 // muTaxResult is 亩均税收 (when v is yes) or the reason it is unknown.
 type muTaxResult struct {
@@ -208,7 +214,11 @@ func (in parcel) muTax(areaMu float64) muTaxResult {
 		if !(areaMu > 0) || math.IsInf(areaMu, 0) {
 			return muTaxResult{cond: unknown(fmt.Sprintf("地块面积(area_mu)不是正数，无法由%s计算亩均税收", in.tax.name()))}
 		}
-		return muTaxResult{cond: yes, value: in.tax.v / areaMu}
+		v := in.tax.v / areaMu
+		if math.IsInf(v, 0) {
+			return muTaxResult{cond: unknown(fmt.Sprintf("%s的值%s除以面积超出数值范围", in.tax.name(), in.tax.quoted()))}
+		}
+		return muTaxResult{cond: yes, value: v}
 	case bad:
 		return muTaxResult{cond: unknown(in.tax.why())}
 	}

@@ -38,16 +38,23 @@ func DateOf(t time.Time) Date {
 // NewDate returns the date y-m-d. It returns an error wrapping [ErrInvalidDate] when the year is
 // outside 1..9999 or the day does not exist (e.g. 2026-02-30).
 func NewDate(y int, m time.Month, d int) (Date, error) {
-	if y < 1 || y > 9999 {
-		return Date{}, fmt.Errorf("%w: year %d out of range 1..9999", ErrInvalidDate, y)
-	}
-	if m < time.January || m > time.December {
-		return Date{}, fmt.Errorf("%w: month %d out of range 1..12", ErrInvalidDate, m)
-	}
-	if n := daysIn(y, m); d < 1 || d > n {
-		return Date{}, fmt.Errorf("%w: day %d out of range 1..%d for %04d-%02d", ErrInvalidDate, d, n, y, int(m))
+	if why := check(y, m, d); why != "" {
+		return Date{}, fmt.Errorf("%w: %s", ErrInvalidDate, why)
 	}
 	return Date{y, m, d}, nil
+}
+
+// check returns why y-m-d is not a date, or "".
+func check(y int, m time.Month, d int) string {
+	switch {
+	case y < 1 || y > 9999:
+		return fmt.Sprintf("year %d out of range 1..9999", y)
+	case m < time.January || m > time.December:
+		return fmt.Sprintf("month %d out of range 1..12", int(m))
+	case d < 1 || d > daysIn(y, m):
+		return fmt.Sprintf("day %d out of range 1..%d for %04d-%02d", d, daysIn(y, m), y, int(m))
+	}
+	return ""
 }
 
 // ParseDate parses an ISO 8601 calendar date in the extended form YYYY-MM-DD: exactly four year
@@ -64,11 +71,10 @@ func ParseDate(s string) (Date, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return Date{}, fmt.Errorf("%w: %q", ErrInvalidDate, s)
 	}
-	dt, err := NewDate(y, time.Month(m), d)
-	if err != nil {
-		return Date{}, fmt.Errorf("%q: %w", s, err)
+	if why := check(y, time.Month(m), d); why != "" {
+		return Date{}, fmt.Errorf("%w: %q: %s", ErrInvalidDate, s, why)
 	}
-	return dt, nil
+	return Date{y, time.Month(m), d}, nil
 }
 
 // digits parses a string of ASCII digits.
