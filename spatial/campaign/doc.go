@@ -85,8 +85,8 @@
 // # 亩均税收 and its classes
 //
 // mu_tax = SS (税收, 万元) / area in 亩 (mudi's ellipsoidal area) when SS is set, else MJSS as
-// delivered; null with the reason when both are missing, the one used is bad, or the area is
-// not positive. A parcel is rated when it has a mu_tax and is in production (SJTCRQ ≤ D; a
+// delivered; null with the reason when both are missing, the one used is bad, the area is not
+// positive, or the quotient overflows. A parcel is rated when it has a mu_tax and is in production (SJTCRQ ≤ D; a
 // production date after D does not count yet). [Rank] sorts the rated parcels of a layer, or of
 // each group (e.g. district), by mu_tax descending; a parcel's position i (0-based) is the
 // number of rated parcels with a strictly higher mu_tax, so tied parcels share the best position
