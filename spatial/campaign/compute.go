@@ -257,40 +257,48 @@ func (in parcel) wuwei(asOf Date, p Params, started, pastDue cond, muTax muTaxRe
 	default:
 		checkDue = no
 	}
-	// 亩均税收 below the agreed figure; unknown when either is missing.
-	var belowPar cond
-	if muTax.v == isYes && in.ydm.st == present {
-		belowPar = when(muTax.value < in.ydm.v)
-	} else {
-		var why []string
-		if muTax.v != isYes {
-			why = append(why, muTax.why...)
+	// The rules in order, each evaluated only when the ones before it do not apply.
+	for class := range 5 {
+		var c cond
+		switch class {
+		case 0:
+			c = and(approved, not(supplied))
+		case 1:
+			c = and(supplied, not(started), pastDue)
+		case 2:
+			c = and(started, not(completed), in.agreedCompletion.passed(asOf))
+		case 3:
+			c = and(completed, not(producing), in.agreedProduction.passed(asOf))
+		case 4:
+			c = and(checkDue, in.belowPar(muTax))
 		}
-		if in.ydm.st != present {
-			why = append(why, in.ydm.why())
-		}
-		belowPar = unknown(why...)
-	}
-
-	rules := []struct {
-		class string
-		c     cond
-	}{
-		{ApprovedNotSupplied, and(approved, not(supplied))},
-		{SuppliedNotUsed, and(supplied, not(started), pastDue)},
-		{UsedNotFinished, and(started, not(completed), in.agreedCompletion.passed(asOf))},
-		{BuiltNotProducing, and(completed, not(producing), in.agreedProduction.passed(asOf))},
-		{ProducingBelowPar, and(checkDue, belowPar)},
-	}
-	for _, r := range rules {
-		switch r.c.v {
+		switch c.v {
 		case isYes:
-			return r.class, ""
+			return wuweiClasses[class], ""
 		case isUnknown:
-			return "", joinReasons(r.c.why)
+			return "", joinReasons(c.why)
 		}
 	}
 	return "", ""
+}
+
+// wuweiClasses are the 五未 classes in lifecycle order.
+var wuweiClasses = [5]string{ApprovedNotSupplied, SuppliedNotUsed, UsedNotFinished, BuiltNotProducing, ProducingBelowPar}
+
+// belowPar tells whether 亩均税收 is below the agreed figure YDMJSS; unknown when either is
+// missing.
+func (in parcel) belowPar(muTax muTaxResult) cond {
+	if muTax.v == isYes && in.ydm.st == present {
+		return when(muTax.value < in.ydm.v)
+	}
+	var why []string
+	if muTax.v != isYes {
+		why = append(why, muTax.why...)
+	}
+	if in.ydm.st != present {
+		why = append(why, in.ydm.why())
+	}
+	return unknown(why...)
 }
 
 // warning returns the first colour that applies; "" with no reason for a closed-off parcel, and

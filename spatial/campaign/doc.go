@@ -3,6 +3,8 @@
 // per 亩 (亩均税收) with its A–D rank, and the warning colour. It is a pure rule engine: attribute
 // values in, published values out ([Classes.Each], keys [Keys]); it knows nothing of HTTP,
 // storage or tiles. Every threshold is a field of [Params] ([DefaultParams] are the policy's).
+// [Compute] does one parcel; [Rank] ranks a group; [ComputeLayer] does both for a layer. The
+// functions keep no state and never modify their inputs, so they are safe for concurrent use.
 //
 // # Dates
 //

@@ -29,10 +29,10 @@ type input struct {
 }
 
 // missing is the reason for an absent input, e.g. 缺少约定竣工日期(YDJGRQ).
-func (in input) missing() string { return fmt.Sprintf("缺少%s(%s)", in.label, in.field) }
+func (in input) missing() string { return "缺少" + in.name() }
 
 // name is the input as named in reasons, e.g. 供地日期(GDRQ).
-func (in input) name() string { return fmt.Sprintf("%s(%s)", in.label, in.field) }
+func (in input) name() string { return in.label + "(" + in.field + ")" }
 
 // quoted returns the raw value for a reason, shortened to 24 characters.
 func (in input) quoted() string {
@@ -53,7 +53,7 @@ type dateInput struct {
 // why is the reason the date cannot be used: missing or not a date.
 func (in dateInput) why() string {
 	if in.st == bad {
-		return fmt.Sprintf("%s的值%s不是日期", in.name(), in.quoted())
+		return in.name() + "的值" + in.quoted() + "不是日期"
 	}
 	return in.missing()
 }
@@ -79,7 +79,7 @@ type numInput struct {
 
 func (in numInput) why() string {
 	if in.st == bad {
-		return fmt.Sprintf("%s的值%s%s", in.name(), in.quoted(), in.reason)
+		return in.name() + "的值" + in.quoted() + in.reason
 	}
 	return in.missing()
 }
