@@ -97,8 +97,7 @@ func (in parcel) startDue(p Params) (Date, cond) {
 	case bad:
 		return Date{}, unknown(in.agreedStart.missing() + "，" + in.supplied.why())
 	}
-	return Date{}, unknown(fmt.Sprintf("缺少%s(%s)与%s(%s)", in.agreedStart.label, in.agreedStart.field,
-		in.supplied.label, in.supplied.field))
+	return Date{}, unknown("缺少" + in.agreedStart.name() + "与" + in.supplied.name())
 }
 
 // idleState is the outcome of the idle rule: unknown (known.v != isYes, with reasons), not idle,
@@ -228,8 +227,7 @@ func (in parcel) muTax(areaMu float64) muTaxResult {
 	case bad:
 		return muTaxResult{cond: unknown(in.tax.missing() + "，" + in.taxPerMu.why())}
 	}
-	return muTaxResult{cond: unknown(fmt.Sprintf("缺少%s(%s)与%s(%s)", in.tax.label, in.tax.field,
-		in.taxPerMu.label, in.taxPerMu.field))}
+	return muTaxResult{cond: unknown("缺少" + in.tax.name() + "与" + in.taxPerMu.name())}
 }
 
 // passed tells whether asOf is after the date (strictly); unknown when it is missing or bad.
