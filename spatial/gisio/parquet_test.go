@@ -299,3 +299,30 @@ func TestProjJSONWithPROJ(t *testing.T) {
 // BenchmarkWriteGeoParquet exports the generated county of 10 000 parcels as GeoParquet in its
 // Gauss-Krüger zone and reports features per second.
 func BenchmarkWriteGeoParquet(b *testing.B) { benchmarkExport(b, FormatGeoParquet) }
+
+// TestEmptyLayerExports checks that a layer without features exports as files GDAL and DuckDB
+// open: a FlatGeobuf without index and a GeoParquet without rows, both with the columns.
+func TestEmptyLayerExports(t *testing.T) {
+	sn := spatial.NewSnapshot(spatial.Layer{ID: "empty", Kind: spatial.KindParcels,
+		Fields: []spatial.Field{{Name: "名称", Type: spatial.FieldString}}}, nil)
+	t.Run("fgb", func(t *testing.T) {
+		ogrinfo := needTool(t, "ogrinfo", "Debian gdal-bin; .ci/run installs it")
+		out, err := exec.Command(ogrinfo, "-ro", "-al", "-so", exportFile(t, sn, FormatFlatGeobuf, crs.EPSG4490)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ogrinfo: %v\n%s", err, out)
+		}
+		for _, want := range []string{"Feature Count: 0\n", "\n名称: String "} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("ogrinfo lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("parquet", func(t *testing.T) {
+		file := exportFile(t, sn, FormatGeoParquet, crs.EPSG4490)
+		res := duckDB(t, "SELECT count(*)::INTEGER AS n FROM read_parquet('"+file+"')",
+			"SELECT count(*)::INTEGER AS n FROM (DESCRIBE SELECT * FROM read_parquet('"+file+"')) WHERE column_name IN ('id', '名称', 'geometry', 'bbox')")
+		if res[0][0]["n"] != 0.0 || res[1][0]["n"] != 4.0 {
+			t.Errorf("rows %v, columns found %v; want 0 and 4", res[0][0]["n"], res[1][0]["n"])
+		}
+	})
+}
