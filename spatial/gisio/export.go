@@ -23,13 +23,18 @@ const (
 	FormatCSV        Format = "csv"
 	FormatShapefile  Format = "shp" // a zip of .shp, .shx, .dbf, .prj, .cpg and fields.csv
 	FormatGeoPackage Format = "gpkg"
+	FormatFlatGeobuf Format = "fgb"
+	FormatGeoParquet Format = "parquet" // GeoParquet 1.1
 )
 
 // Formats lists the export formats.
-var Formats = []Format{FormatGeoJSON, FormatCSV, FormatShapefile, FormatGeoPackage}
+var Formats = []Format{FormatGeoJSON, FormatCSV, FormatShapefile, FormatGeoPackage, FormatFlatGeobuf, FormatGeoParquet}
 
-// ParseFormat returns the format named s (case-insensitive; "shapefile", "zip", "json" and
-// "geopackage" are accepted too).
+// formatNames is the list of format names in errors.
+const formatNames = "geojson, csv, shp, gpkg, fgb, parquet"
+
+// ParseFormat returns the format named s (case-insensitive; "shapefile", "zip", "json",
+// "geopackage", "flatgeobuf", "geoparquet" and "geoparq" are accepted too).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "geojson", "json":
@@ -40,11 +45,16 @@ func ParseFormat(s string) (Format, error) {
 		return FormatShapefile, nil
 	case "gpkg", "geopackage":
 		return FormatGeoPackage, nil
+	case "fgb", "flatgeobuf":
+		return FormatFlatGeobuf, nil
+	case "parquet", "geoparquet", "geoparq":
+		return FormatGeoParquet, nil
 	}
-	return "", &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of geojson, csv, shp, gpkg", s)}
+	return "", &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of %s", s, formatNames)}
 }
 
-// Ext returns the file extension of an export, with the dot: .geojson, .csv, .zip, .gpkg.
+// Ext returns the file extension of an export, with the dot: .geojson, .csv, .zip, .gpkg,
+// .fgb, .parquet.
 func (f Format) Ext() string {
 	switch f {
 	case FormatGeoJSON:
@@ -66,6 +76,10 @@ func (f Format) MediaType() string {
 		return "application/zip"
 	case FormatGeoPackage:
 		return "application/geopackage+sqlite3"
+	case FormatFlatGeobuf:
+		return "application/flatgeobuf"
+	case FormatGeoParquet:
+		return "application/vnd.apache.parquet"
 	}
 	return "application/octet-stream"
 }
@@ -78,8 +92,8 @@ type WriteOptions struct {
 	// Encoding of Shapefile attributes: UTF-8 (default), GBK or GB18030; other formats are
 	// always UTF-8 and refuse anything else.
 	Encoding string
-	// TempDir holds the temporary files of Shapefile and GeoPackage exports; default
-	// os.TempDir().
+	// TempDir holds the temporary files of Shapefile, GeoPackage and FlatGeobuf exports;
+	// default os.TempDir().
 	TempDir string
 }
 
@@ -132,8 +146,12 @@ func Write(ctx context.Context, w io.Writer, sn *spatial.Snapshot, f Format, opt
 		return WriteShapefile(ctx, w, sn, opts)
 	case FormatGeoPackage:
 		return WriteGeoPackage(ctx, w, sn, opts)
+	case FormatFlatGeobuf:
+		return WriteFlatGeobuf(ctx, w, sn, opts)
+	case FormatGeoParquet:
+		return WriteGeoParquet(ctx, w, sn, opts)
 	}
-	return &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of geojson, csv, shp, gpkg", f)}
+	return &ParamError{Param: "format", Reason: fmt.Sprintf("%q is not one of %s", f, formatNames)}
 }
 
 // column is one attribute column of an export: a source field or a derived attribute.
