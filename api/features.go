@@ -63,7 +63,7 @@ func (s *Server) patchFeature(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := app.Edit{Set: map[string]any{}, Actor: keyName(c)}
+	e := app.Edit{Set: map[string]any{}, Actor: actor(c)}
 	for k, v := range patch {
 		if v == nil {
 			e.Remove = append(e.Remove, k)

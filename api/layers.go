@@ -289,16 +289,21 @@ func (s *Server) putLayer(c *echo.Context, u *upload, replace bool) error {
 	if err != nil {
 		return err
 	}
-	sn, err := s.app.PutLayer(context.WithoutCancel(ctx), app.LayerRequest{ID: u.id, Title: u.title, Kind: u.kind,
-		Control: u.control, Roles: u.roles, FileName: u.input.Name, Import: imp, Replace: replace})
+	sn, report, err := s.app.PutLayer(context.WithoutCancel(ctx), app.LayerRequest{ID: u.id, Title: u.title, Kind: u.kind,
+		Control: u.control, Roles: u.roles, FileName: u.input.Name, Import: imp, Replace: replace,
+		Strict: u.strict, Actor: actor(c)})
 	if err != nil {
 		return err
 	}
+	v := importView(sn.Layer, imp)
 	if !replace {
 		c.Response().Header().Set(echo.HeaderLocation, "/api/layers/"+sn.Layer.ID)
-		return sendJSON(c, http.StatusCreated, "", importView(sn.Layer, imp))
+		return sendJSON(c, http.StatusCreated, "", v)
 	}
-	return sendJSON(c, http.StatusOK, "", importView(sn.Layer, imp))
+	if report != nil {
+		v["changes"] = report
+	}
+	return sendJSON(c, http.StatusOK, "", v)
 }
 
 // importView is the answer to an import: the layer plus what was repaired or skipped.

@@ -4,14 +4,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"github.com/mudi-gis/mudi/app"
 )
 
 const ctxRequestID = "mudi.request_id"
@@ -121,32 +122,61 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// requireKey lets a write through only with a valid "Authorization: Bearer <key>": 401 when
-// the header is missing or malformed, 403 when the key is not known.
-func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c *echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		key, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || strings.TrimSpace(key) == "" {
-			return problem(http.StatusUnauthorized, "unauthorized", "API key required",
-				"writes need an Authorization: Bearer <key> header")
-		}
-		got := HashKey(strings.TrimSpace(key))
-		for i, want := range s.cfg.KeyHashes {
-			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
-				c.Set(ctxKeyName, "key"+strconv.Itoa(i+1))
+// Key is an accepted API key: its name (recorded in histories), role and the SHA-256 of its
+// secret ([HashKey]); the secret itself is never kept.
+type Key struct {
+	Name string
+	Role app.Role
+	Hash string
+}
+
+// requireKey lets a request through only with a valid key of a role that allows need: the key
+// comes as "Authorization: Bearer <key>" or as the password of HTTP Basic authentication (any
+// user name, so that desktop GIS clients can send it). 401 with WWW-Authenticate when no key is
+// sent, 403 when the key is unknown or its role does not allow the request.
+func (s *Server) requireKey(need app.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			secret, ok := credential(c.Request())
+			if !ok {
+				return problem(http.StatusUnauthorized, "unauthorized", "API key required",
+					"writes need an API key: an Authorization: Bearer <key> header, or HTTP Basic authentication with the key as password")
+			}
+			got := HashKey(secret)
+			for _, k := range s.cfg.Keys {
+				if subtle.ConstantTimeCompare([]byte(got), []byte(k.Hash)) != 1 {
+					continue
+				}
+				if !k.Role.Allows(need) {
+					return problem(http.StatusForbidden, "forbidden", "role not allowed",
+						fmt.Sprintf("key %s is an %s key; this request needs a %s key", k.Name, k.Role, need))
+				}
+				c.Set(ctxKeyName, app.Actor{Name: k.Name, Role: k.Role})
 				return next(c)
 			}
+			return problem(http.StatusForbidden, "forbidden", "invalid API key", "the API key is not valid for this server")
 		}
-		return problem(http.StatusForbidden, "forbidden", "invalid API key", "the API key is not valid for this server")
 	}
+}
+
+// credential returns the key a request carries, by Bearer or Basic authentication.
+func credential(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if key, ok := strings.CutPrefix(h, "Bearer "); ok {
+		key = strings.TrimSpace(key)
+		return key, key != ""
+	}
+	if _, pass, ok := r.BasicAuth(); ok && pass != "" {
+		return pass, true
+	}
+	return "", false
 }
 
 const ctxKeyName = "mudi.key_name"
 
-// keyName returns the name of the API key that authorised the request ("" for none); history
-// entries record it, never the key itself.
-func keyName(c *echo.Context) string {
-	name, _ := c.Get(ctxKeyName).(string)
-	return name
+// actor returns who made the request: the name and role of the API key that authorised it
+// (zero for none); history entries record the name, never the key itself.
+func actor(c *echo.Context) app.Actor {
+	a, _ := c.Get(ctxKeyName).(app.Actor)
+	return a
 }

@@ -56,7 +56,7 @@ func newCountyServer(t *testing.T) *countyServer {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
+		if _, _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -90,6 +90,9 @@ func toProblem(err error) *Problem {
 			entry["property"] = filterErr.Property
 		}
 		p.Errors = []map[string]any{entry}
+	case errors.Is(err, app.ErrTooLarge):
+		p = problem(http.StatusRequestEntityTooLarge, "too-large", "file too large", err.Error())
+		p.Param = "file"
 	case errors.Is(err, gisio.ErrUnsupportedFormat):
 		p = problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported file type", strings.TrimPrefix(err.Error(), "gisio: "))
 	case errors.As(err, &syntaxErr):
@@ -157,6 +160,8 @@ func appProblem(e *app.Error) *Problem {
 		status, kind, title = http.StatusForbidden, "forbidden", "forbidden"
 	case app.Unprocessable:
 		status, kind, title = http.StatusUnprocessableEntity, "unprocessable", "rule refused"
+	case app.Unsupported:
+		status, kind, title = http.StatusUnsupportedMediaType, "unsupported-media-type", "unsupported media type"
 	}
 	if e.Type != "" {
 		kind = e.Type

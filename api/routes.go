@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v5"
+	"github.com/mudi-gis/mudi/app"
 )
 
 // Route is one endpoint of the server. The route table is the single source from which the
@@ -12,8 +13,10 @@ type Route struct {
 	Method  string
 	Path    string           // Echo syntax: /api/layers/:id
 	Handler echo.HandlerFunc `json:"-"`
-	// Write routes need an API key and have their bodies limited.
+	// Write routes need an API key and have their bodies limited; Role is the least role the
+	// key must have (default editor).
 	Write bool
+	Role  app.Role
 
 	OperationID string
 	Summary     string
@@ -39,6 +42,7 @@ func (s *Server) routeTable() []Route {
 	for _, group := range [][]Route{
 		s.opsRoutes(),
 		s.layerRoutes(),
+		s.parcelRoutes(),
 		s.analysisRoutes(),
 		s.tileRoutes(),
 		s.fileRoutes(),
@@ -54,7 +58,11 @@ func (s *Server) routes() {
 	for _, r := range s.routeTable() {
 		var mw []echo.MiddlewareFunc
 		if r.Write {
-			mw = append(mw, s.requireKey, s.limitBody)
+			need := r.Role
+			if need == "" {
+				need = app.RoleEditor
+			}
+			mw = append(mw, s.requireKey(need), s.limitBody)
 		}
 		s.echo.Add(r.Method, r.Path, r.Handler, mw...)
 		if r.Method == http.MethodGet {
@@ -111,10 +119,10 @@ func (s *Server) layerRoutes() []Route {
 		{Method: "PUT", Path: "/api/layers/:id", Handler: s.replaceLayer, Write: true, OperationID: "replaceLayer", Tag: "layers",
 			Summary: "Replace a layer atomically", Params: upload[1:], Body: "application/geo+json",
 			Responses: map[int]string{200: "replaced", 400: "invalid input", 401: respKey, 404: respNotFound, 413: respTooLarge, 415: respMediaType}},
-		{Method: "PATCH", Path: "/api/layers/:id", Handler: s.patchLayer, Write: true, OperationID: "patchLayer", Tag: "layers",
+		{Method: "PATCH", Path: "/api/layers/:id", Handler: s.patchLayer, Write: true, Role: app.RoleAdmin, OperationID: "patchLayer", Tag: "layers",
 			Summary: "Change title, roles or control layer", Body: "application/json",
 			Responses: map[int]string{200: "the changed layer", 400: respBad, 401: respKey, 404: respNotFound}},
-		{Method: "DELETE", Path: "/api/layers/:id", Handler: s.deleteLayer, Write: true, OperationID: "deleteLayer", Tag: "layers",
+		{Method: "DELETE", Path: "/api/layers/:id", Handler: s.deleteLayer, Write: true, Role: app.RoleAdmin, OperationID: "deleteLayer", Tag: "layers",
 			Summary: "Delete a layer", Responses: map[int]string{204: "deleted", 401: respKey, 404: respNotFound, 409: "parcels layers use it as their control layer"}},
 		{Method: "GET", Path: "/api/layers/:id/features/:fid", Handler: s.getFeature, OperationID: "getFeature", Tag: "features",
 			Summary: "One feature with source and derived attributes", Produces: "application/geo+json",

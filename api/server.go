@@ -25,8 +25,8 @@ type Config struct {
 	// the tile cache.
 	App *app.App
 
-	// KeyHashes are the accepted write keys, as [HashKey] returns them.
-	KeyHashes []string
+	// Keys are the accepted API keys with their roles.
+	Keys []Key
 	// MaxBodyBytes caps request bodies (uploads included); default 512 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds the work of one request; default 60 s.

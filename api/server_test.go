@@ -45,7 +45,7 @@ func newTestServerWith(t testing.TB, configure func(*Config, *app.Config)) *test
 	}
 	t.Cleanup(func() { db.Close() })
 	acfg := app.Config{Store: db, Now: func() time.Time { return time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC) }}
-	cfg := Config{Logger: slog.New(slog.DiscardHandler), KeyHashes: []string{HashKey(testKey)}, MaxBodyBytes: 1 << 20}
+	cfg := Config{Logger: slog.New(slog.DiscardHandler), Keys: testKeys(), MaxBodyBytes: 1 << 20}
 	if configure != nil {
 		configure(&cfg, &acfg)
 	}
@@ -346,14 +346,20 @@ func TestFeatureEditsKeepAHistory(t *testing.T) {
 	if props["QLR"] != "浙江衢州甲新材料有限公司" || props["area_mu"].(float64) < 16 || props["area_mu"].(float64) > 16.3 {
 		t.Errorf("properties = %v", props)
 	}
-	steps := []string{`{"CZZT":"处置中","ZRDW":"柯城区经信局"}`, `{"CZZT":"已销号","XHRQ":"2026-11-20"}`, `{"ZRDW":null}`}
+	steps := []struct{ key, patch string }{
+		{editorKey, `{"CZZT":"处置中","ZRDW":"柯城区经信局"}`},
+		{editorKey, `{"CZZT":"待核验"}`},
+		{reviewerKey, `{"CZZT":"已销号"}`},
+		{editorKey, `{"ZRDW":null}`},
+	}
 	for _, s := range steps {
-		if r := ts.do("PATCH", "/api/layers/parcels/features/1", "application/merge-patch+json", testKey, strings.NewReader(s)); r.status != 200 {
-			t.Fatalf("patch %s = %d %s", s, r.status, r.body)
+		if r := ts.do("PATCH", "/api/layers/parcels/features/1", "application/merge-patch+json", s.key, strings.NewReader(s.patch)); r.status != 200 {
+			t.Fatalf("patch %s = %d %s", s.patch, r.status, r.body)
 		}
 	}
 	props = ts.do("GET", "/api/layers/parcels/features/1", "", "", nil).json(t)["properties"].(map[string]any)
-	if props["CZZT"] != "已销号" || props["XHRQ"] != "2026-11-20" {
+	// Closing off sets the close-off date: the server's clock is 2026-11-21 16:00 in China.
+	if props["CZZT"] != "已销号" || props["XHRQ"] != "2026-11-21" {
 		t.Errorf("after edits = %v", props)
 	}
 	if _, ok := props["ZRDW"]; ok {
@@ -363,15 +369,16 @@ func TestFeatureEditsKeepAHistory(t *testing.T) {
 	var got []string
 	for _, c := range h["changes"].([]any) {
 		m := c.(map[string]any)
-		got = append(got, fmt.Sprintf("%v %v:%v→%v", m["seq"], m["key"], m["before"], m["after"]))
+		got = append(got, fmt.Sprintf("%v %v:%v→%v by %v", m["seq"], m["key"], m["before"], m["after"], m["actor"]))
 	}
-	want := []string{"1 CZZT:<nil>→处置中", "2 ZRDW:<nil>→柯城区经信局", "3 CZZT:处置中→已销号", "4 XHRQ:<nil>→2026-11-20", "5 ZRDW:柯城区经信局→<nil>"}
+	want := []string{"1 CZZT:<nil>→处置中 by zhang-editor", "2 ZRDW:<nil>→柯城区经信局 by zhang-editor", "3 CZZT:处置中→待核验 by zhang-editor",
+		"4 CZZT:待核验→已销号 by li-reviewer", "5 XHRQ:<nil>→2026-11-21 by li-reviewer", "6 ZRDW:柯城区经信局→<nil> by zhang-editor"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("history:\n got %v\nwant %v", got, want)
 	}
 	layer := ts.do("GET", "/api/layers/parcels", "", "", nil).json(t)
-	if layer["version"] != 4.0 {
-		t.Errorf("version after 3 edits = %v, want 4", layer["version"])
+	if layer["version"] != 5.0 {
+		t.Errorf("version after 4 edits = %v, want 5", layer["version"])
 	}
 	// The store holds the edit too (a restart would see it).
 	_, fs, _ := ts.db.LoadLayer(context.Background(), "parcels")
@@ -407,5 +414,21 @@ func TestUnknownRouteIsAProblem(t *testing.T) {
 	}
 	if r.header.Get("X-Request-ID") == "" || r.json(t)["request_id"] != r.header.Get("X-Request-ID") {
 		t.Errorf("request id missing: %v", r.header)
+	}
+}
+
+// Keys of the test servers, one per role (two reviewers, for the four-eyes rule).
+const (
+	editorKey    = "editor-secret-000001"
+	reviewerKey  = "reviewer-secret-00001"
+	reviewer2Key = "reviewer-secret-00002"
+)
+
+func testKeys() []Key {
+	return []Key{
+		{Name: "admin", Role: app.RoleAdmin, Hash: HashKey(testKey)},
+		{Name: "zhang-editor", Role: app.RoleEditor, Hash: HashKey(editorKey)},
+		{Name: "li-reviewer", Role: app.RoleReviewer, Hash: HashKey(reviewerKey)},
+		{Name: "wang-reviewer", Role: app.RoleReviewer, Hash: HashKey(reviewer2Key)},
 	}
 }

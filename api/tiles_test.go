@@ -34,7 +34,7 @@ func (ts *testServer) loadSample() {
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		if _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
+		if _, _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
 			ts.t.Fatal(err)
 		}
 	}
@@ -161,8 +161,8 @@ func TestFeatureEditInvalidatesExactlyItsTiles(t *testing.T) {
 	if len(over) == 0 {
 		t.Fatal("feature 42 is in no tile")
 	}
-	// CZZT (disposal state) is one of the styling attributes every zoom carries.
-	r := ts.do("PATCH", "/api/layers/parcels/features/42", "application/json", testKey, strings.NewReader(`{"CZZT":"已销号"}`))
+	// YJDJ (warning) is one of the styling attributes every zoom carries.
+	r := ts.do("PATCH", "/api/layers/parcels/features/42", "application/json", testKey, strings.NewReader(`{"YJDJ":"测试"}`))
 	if r.status != 200 {
 		t.Fatal(r.status, string(r.body))
 	}

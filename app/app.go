@@ -23,6 +23,8 @@ type Config struct {
 	TileCacheBytes int64
 	// Now returns the current time (layer versions, history entries); default time.Now.
 	Now func() time.Time
+	// MaxEvidenceBytes bounds one evidence file; default 20 MiB.
+	MaxEvidenceBytes int64
 }
 
 // App is the application core. Build it with [New], then [App.Open] it; it is safe for
@@ -33,6 +35,7 @@ type App struct {
 	db    *store.DB
 	index *spatial.Index
 	tiles *tiles.Service
+	codes codes // parcel code → id, per layer snapshot
 
 	mu sync.Mutex // one writer at a time for the store, the index and the tile cache
 }

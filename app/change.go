@@ -32,6 +32,11 @@ type change struct {
 	features []*spatial.Feature
 	history  map[spatial.FeatureID][]spatial.Change
 	progress func(done int) // for opCreate and opReplace
+	// For opReplace of a parcels layer: parcels removed (archived) and back again, and the
+	// change log entry of the version (JSON).
+	archive   []store.Archived
+	unarchive []string
+	changeLog []byte
 }
 
 func (c change) layerID() string {
@@ -54,7 +59,21 @@ func (a *App) commit(ctx context.Context, changes []change, extra func(tx *store
 			case opCreate:
 				err = tx.CreateLayer(ctx, c.next.Layer, c.next.Features(), c.progress)
 			case opReplace:
-				err = tx.ReplaceLayer(ctx, c.next.Layer, c.next.Features(), c.progress)
+				if err = tx.UnarchiveParcels(c.next.Layer.ID, c.unarchive); err != nil {
+					return err
+				}
+				if err = tx.ArchiveParcels(c.next.Layer.ID, c.archive); err != nil {
+					return err
+				}
+				if err = tx.ReplaceLayer(ctx, c.next.Layer, c.next.Features(), c.progress); err != nil {
+					return err
+				}
+				if err = tx.AppendHistory(c.next.Layer.ID, c.history); err != nil {
+					return err
+				}
+				if c.changeLog != nil {
+					err = tx.PutLayerChange(c.next.Layer.ID, c.next.Layer.Version, c.changeLog)
+				}
 			case opUpdate:
 				err = tx.UpdateFeatures(c.next.Layer, c.features, c.history)
 			case opMeta:

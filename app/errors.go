@@ -12,6 +12,7 @@ const (
 	Conflict                      // the request conflicts with the current state
 	Forbidden                     // the caller may not do this
 	Unprocessable                 // understood, but a rule refuses it
+	Unsupported                   // a kind of file or body that is not accepted
 )
 
 // Error is a failure of a use case that the caller caused. Param names the parameter, field or

@@ -23,16 +23,19 @@ func (a *App) Feature(layer string, id spatial.FeatureID) (*spatial.Snapshot, *s
 
 // Edit is a change to a feature's attributes: each entry of Set sets an attribute to a value
 // (string, int64, float64 or bool, as decoded from JSON numbers by [AttrValue]), each name in
-// Remove removes one. Actor names who makes it (an API key's name).
+// Remove removes one. Actor is who makes it; Reason why (kept in the history; required when a
+// parcel is returned after review or reopened).
 type Edit struct {
 	Set    map[string]any
 	Remove []string
-	Actor  string
+	Actor  Actor
+	Reason string
 }
 
 // EditFeature applies an edit to a feature's attributes and appends every change to its
 // history, in one transaction. Computed attributes cannot be edited; a value must fit its
-// field's type. It returns the feature as published.
+// field's type; on a parcels layer the ledger's types and disposal workflow are enforced
+// (docs/domain.md §7). It returns the feature as published.
 func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureID, e Edit) (*spatial.Feature, error) {
 	if len(e.Set)+len(e.Remove) == 0 {
 		return nil, invalid("body", "the edit is empty: send attribute → new value")
@@ -45,6 +48,14 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	}
 	if sn.Layer.Kind == spatial.KindDerived {
 		return nil, readOnly(layer)
+	}
+	if e.Set == nil {
+		e.Set = map[string]any{}
+	}
+	if sn.Layer.Kind == spatial.KindParcels {
+		if err := a.ledgerEdit(&sn.Layer, f, &e); err != nil {
+			return nil, err
+		}
 	}
 	l := sn.Layer
 	next := f.Clone()
@@ -72,7 +83,7 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	for _, k := range e.Remove {
 		if before, had := f.Attrs[k]; had {
 			delete(next.Attrs, k)
-			changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, Removed: true, Actor: e.Actor})
+			changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, Removed: true, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
 		}
 	}
 	for _, k := range keys {
@@ -88,7 +99,7 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 			fields = append(slices.Clone(fields), spatial.Field{Name: k, Type: fieldTypeOf(val), Alias: spatial.FieldAliases[k]})
 		}
 		next.Attrs[k] = val
-		changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, After: val, Actor: e.Actor})
+		changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, After: val, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
 	}
 	if len(changes) == 0 {
 		return f, nil
@@ -101,7 +112,7 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	if err := a.commit(ctx, []change{c}, nil); err != nil {
 		return nil, err
 	}
-	a.log.Info("feature edited", "layer", l.ID, "feature", next.ID, "changes", len(changes), "actor", e.Actor)
+	a.log.Info("feature edited", "layer", l.ID, "feature", next.ID, "changes", len(changes), "actor", e.Actor.Name)
 	return next, nil
 }
 

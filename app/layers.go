@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"context"
 	"fmt"
 	"maps"
@@ -21,6 +22,8 @@ type LayerRequest struct {
 	FileName string
 	Import   *spatial.Import
 	Replace  bool           // replace an existing layer instead of creating a new one
+	Strict   bool           // reject the import on a duplicate or missing parcel code
+	Actor    Actor          // who imports (recorded in the history and the change log)
 	Progress func(done int) // called while features are written
 }
 
@@ -49,9 +52,12 @@ func layerExists(id string) *Error {
 // PutLayer creates or replaces a layer atomically: the store holds either the old or the new
 // layer — and, for a control layer, the parcels layers using it re-derived against it in the
 // same transaction — and the index publishes the new state only after the store committed it.
-func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot, error) {
+//
+// For a parcels layer with a code field, parcels keep their identity by code (see identify);
+// on replace the returned report says which codes were added, removed, reshaped and changed.
+func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot, *ReplaceReport, error) {
 	if req.Import == nil {
-		return nil, invalid("file", "no features to import")
+		return nil, nil, invalid("file", "no features to import")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -62,13 +68,13 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 	var oldMeta *spatial.Layer
 	switch {
 	case req.Replace && old == nil:
-		return nil, notFound("layer %q does not exist: create it first", req.ID)
+		return nil, nil, notFound("layer %q does not exist: create it first", req.ID)
 	case !req.Replace && old != nil:
-		return nil, layerExists(req.ID)
+		return nil, nil, layerExists(req.ID)
 	case !req.Replace && !spatial.ValidLayerID(req.ID):
-		return nil, a.CheckNewLayerID(req.ID)
+		return nil, nil, a.CheckNewLayerID(req.ID)
 	case req.Replace && old.Layer.Kind == spatial.KindDerived:
-		return nil, readOnly(req.ID)
+		return nil, nil, readOnly(req.ID)
 	case req.Replace:
 		oldMeta = &old.Layer
 		l = old.Layer
@@ -76,7 +82,7 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 		l.Updated = now
 		if req.Kind != "" && req.Kind != l.Kind {
 			if err := a.checkKindChange(req.ID, l.Kind, req.Kind); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			l.Kind = req.Kind
 		}
@@ -96,25 +102,39 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 	}
 	l.Source = spatial.Source{File: req.FileName, CRS: imp.CRS.String(), Encoding: enc}
 	if err := a.settle(&l, oldMeta, req.Roles, req.Control, imp.Fields); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	ident, err := a.identify(&l, imp, old, req.Strict, req.Actor.Name, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(imp.Features) == 0 {
+		return nil, nil, &spatial.InvalidFeaturesError{Problems: imp.Problems, Total: len(imp.Problems)}
 	}
 	if err := derive(ctx, &l, imp.Features, a.index.Layer(l.ControlLayer)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := change{op: opCreate, prev: old, next: spatial.NewSnapshot(l, imp.Features), progress: req.Progress}
 	if req.Replace {
 		c.op = opReplace
+		c.archive, c.unarchive, c.history = ident.archive, ident.unarchive, ident.history
+		if ident.report != nil {
+			ident.report.File = req.FileName
+			if c.changeLog, err = json.Marshal(ident.report); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	cs := []change{c}
 	deps, err := a.dependants(ctx, cs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := a.commit(ctx, append(cs, deps...), nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a.log.Info("layer written", "layer", l.ID, "version", l.Version, "features", c.next.Len(), "replace", req.Replace, "rederived", len(deps))
-	return c.next, nil
+	return c.next, ident.report, nil
 }
 
 // settle fills the roles and the control layer of l from the request, the previous version of

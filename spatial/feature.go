@@ -160,9 +160,12 @@ type Layer struct {
 	ControlLayer string            `json:"control_layer,omitempty"` // parcels layers only
 	// ControlVersion is the version of ControlLayer that the derived attributes were computed
 	// against (0: none); a mismatch means they must be recomputed.
-	ControlVersion uint64    `json:"control_version,omitempty"`
-	Created        time.Time `json:"created"`
-	Updated        time.Time `json:"updated"`
+	ControlVersion uint64 `json:"control_version,omitempty"`
+	// MaxID is the largest feature id the layer has ever used (archived parcels included): new
+	// parcels get ids above it, so an id never names two parcels.
+	MaxID   uint64    `json:"max_id,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 var layerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

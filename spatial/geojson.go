@@ -31,6 +31,9 @@ type ImportOptions struct {
 // the attribute schema, the input CRS and the problems found (repaired or skipped features).
 type Import struct {
 	Features []*Feature
+	// Sources holds, per feature, the index of the input record it came from (records that
+	// were skipped leave gaps), so that later checks can name the record as a problem does.
+	Sources  []int
 	Fields   []Field
 	CRS      crs.CRS
 	Problems []Problem

@@ -12,5 +12,8 @@ type Change struct {
 	Before  any       `json:"before"`
 	After   any       `json:"after"`
 	Removed bool      `json:"removed,omitempty"`
-	Actor   string    `json:"actor,omitempty"` // who made the change (API key label), if known
+	Actor   string    `json:"actor,omitempty"`  // who made the change (API key name), if known
+	Reason  string    `json:"reason,omitempty"` // why, as the editor gave it
+	// Version is the layer version the change made (an edit, or the import that brought it).
+	Version uint64 `json:"version,omitempty"`
 }

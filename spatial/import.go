@@ -103,6 +103,7 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 		f.Derived.AreaM2 = p.areaM2
 		f.Derived.AreaMu = MuFromM2(p.areaM2)
 		imp.Features = append(imp.Features, f)
+		imp.Sources = append(imp.Sources, i)
 	}
 	for i, f := range imp.Features {
 		f.ID = FeatureID(i + 1)

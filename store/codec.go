@@ -90,6 +90,8 @@ type changeRecord struct {
 	After   *typedValue `json:"after"`
 	Removed bool        `json:"removed,omitempty"`
 	Actor   string      `json:"actor,omitempty"`
+	Reason  string      `json:"reason,omitempty"`
+	Version uint64      `json:"version,omitempty"`
 }
 
 // typedValue is an attribute value in JSON that keeps its Go type: plain JSON numbers would
@@ -158,7 +160,7 @@ func encodeChange(c spatial.Change) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("change of %q: after: %w", c.Key, err)
 	}
-	b, err := json.Marshal(changeRecord{Time: c.Time, Key: c.Key, Before: before, After: after, Removed: c.Removed, Actor: c.Actor})
+	b, err := json.Marshal(changeRecord{Time: c.Time, Key: c.Key, Before: before, After: after, Removed: c.Removed, Actor: c.Actor, Reason: c.Reason, Version: c.Version})
 	if err != nil {
 		return nil, fmt.Errorf("change of %q: %w", c.Key, err)
 	}
@@ -174,7 +176,7 @@ func decodeChange(seq uint64, v []byte) (spatial.Change, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return spatial.Change{}, fmt.Errorf("store: decode change %d: %w", seq, err)
 	}
-	c := spatial.Change{Seq: seq, Time: rec.Time, Key: rec.Key, Removed: rec.Removed, Actor: rec.Actor}
+	c := spatial.Change{Seq: seq, Time: rec.Time, Key: rec.Key, Removed: rec.Removed, Actor: rec.Actor, Reason: rec.Reason, Version: rec.Version}
 	if c.Before, err = rec.Before.value(); err != nil {
 		return spatial.Change{}, fmt.Errorf("store: decode change %d: before: %w", seq, err)
 	}

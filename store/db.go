@@ -53,7 +53,7 @@ type Options struct {
 
 // schemaVersion is the layout version this build writes. Open migrates older files (see
 // migrate) and refuses newer ones.
-const schemaVersion uint64 = 1
+const schemaVersion uint64 = 2
 
 // Top-level bucket names.
 var (
@@ -63,8 +63,17 @@ var (
 	bucketHistory  = []byte("history")
 	bucketAnalyses = []byte("analyses")
 	bucketSettings = []byte("settings")
+	// Since schema 2: per layer, the parcels removed by a replace (by code), the change log of
+	// its replaces, and the evidence files attached to parcels.
+	bucketArchive  = []byte("archive")
+	bucketChanges  = []byte("changes")
+	bucketEvidence = []byte("evidence")
 
-	topBuckets = [][]byte{bucketMeta, bucketLayers, bucketFeatures, bucketHistory, bucketAnalyses, bucketSettings}
+	topBuckets = [][]byte{bucketMeta, bucketLayers, bucketFeatures, bucketHistory, bucketAnalyses, bucketSettings,
+		bucketArchive, bucketChanges, bucketEvidence}
+
+	// layerBuckets are the top buckets that hold a sub-bucket per layer.
+	layerBuckets = [][]byte{bucketFeatures, bucketHistory, bucketArchive, bucketChanges, bucketEvidence}
 
 	keySchema = []byte("schema")
 )
@@ -212,9 +221,18 @@ func initSchema(tx *bolt.Tx, path string) error {
 
 // migrate upgrades the layout from schema version from to from+1 inside tx. Open runs the
 // steps in order and records each new version in the same transaction, so a migration is
-// all-or-nothing too. Version 1 is the first layout: there is nothing to migrate yet.
+// all-or-nothing too.
+//
+//	1 → 2: the parcel ledger — buckets for archived parcels, layer change logs and evidence.
 func migrate(tx *bolt.Tx, from uint64) error {
 	switch from {
+	case 1:
+		for _, name := range [][]byte{bucketArchive, bucketChanges, bucketEvidence} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	default:
 		return fmt.Errorf("no migration from schema version %d", from)
 	}

@@ -44,10 +44,6 @@ func (t *Tx) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[
 		}
 	}
 	slices.Sort(fids)
-	type assigned struct {
-		c   *spatial.Change
-		seq uint64
-	}
 	var seqs []assigned
 	err := func(tx *bolt.Tx) error {
 		old, err := getLayer(tx, l.ID)
@@ -76,30 +72,9 @@ func (t *Tx) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[
 				return fmt.Errorf("feature %d: %w", f.ID, err)
 			}
 		}
-		hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(id)
-		if err != nil {
-			return err
-		}
-		for _, fid := range fids {
-			if fb.Get(fidKey(fid)) == nil {
-				return fmt.Errorf("layer %q feature %d: %w", l.ID, fid, ErrNotFound)
-			}
-			seq, err := lastSeq(hb, fid)
-			if err != nil {
-				return err
-			}
-			cs := changes[fid]
-			for i := range cs {
-				seq++
-				v, err := encodeChange(cs[i])
-				if err != nil {
-					return fmt.Errorf("feature %d: %w", fid, err)
-				}
-				if err := hb.Put(historyKey(fid, seq), v); err != nil {
-					return fmt.Errorf("feature %d: %w", fid, err)
-				}
-				seqs = append(seqs, assigned{&cs[i], seq})
-			}
+		var err2 error
+		if seqs, err2 = appendHistory(tx, l.ID, fb, fids, changes); err2 != nil {
+			return err2
 		}
 		l.FeatureCount = old.FeatureCount
 		return putLayer(tx, l)
@@ -116,6 +91,69 @@ func (t *Tx) UpdateFeatures(l spatial.Layer, fs []*spatial.Feature, changes map[
 		}
 	})
 	return nil
+}
+
+// AppendHistory appends changes to the history of the features they name, which must exist
+// in layer (written earlier in the transaction, for a replace). The Seq fields are set once
+// the transaction has committed.
+func (t *Tx) AppendHistory(layer string, changes map[spatial.FeatureID][]spatial.Change) error {
+	fb := t.tx.Bucket(bucketFeatures).Bucket([]byte(layer))
+	if fb == nil {
+		return fmt.Errorf("layer %q: %w", layer, ErrNotFound)
+	}
+	fids := make([]spatial.FeatureID, 0, len(changes))
+	for fid, cs := range changes {
+		if len(cs) > 0 {
+			fids = append(fids, fid)
+		}
+	}
+	slices.Sort(fids)
+	seqs, err := appendHistory(t.tx, layer, fb, fids, changes)
+	if err != nil {
+		return fmt.Errorf("store: history of layer %q: %w", layer, err)
+	}
+	t.after = append(t.after, func() {
+		for _, a := range seqs {
+			a.c.Seq = a.seq
+		}
+	})
+	return nil
+}
+
+type assigned struct {
+	c   *spatial.Change
+	seq uint64
+}
+
+// appendHistory appends changes[fid] for each of fids (sorted) to the history of layer.
+func appendHistory(tx *bolt.Tx, layer string, fb *bolt.Bucket, fids []spatial.FeatureID, changes map[spatial.FeatureID][]spatial.Change) ([]assigned, error) {
+	hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists([]byte(layer))
+	if err != nil {
+		return nil, err
+	}
+	var seqs []assigned
+	for _, fid := range fids {
+		if fb.Get(fidKey(fid)) == nil {
+			return nil, fmt.Errorf("layer %q feature %d: %w", layer, fid, ErrNotFound)
+		}
+		seq, err := lastSeq(hb, fid)
+		if err != nil {
+			return nil, err
+		}
+		cs := changes[fid]
+		for i := range cs {
+			seq++
+			v, err := encodeChange(cs[i])
+			if err != nil {
+				return nil, fmt.Errorf("feature %d: %w", fid, err)
+			}
+			if err := hb.Put(historyKey(fid, seq), v); err != nil {
+				return nil, fmt.Errorf("feature %d: %w", fid, err)
+			}
+			seqs = append(seqs, assigned{&cs[i], seq})
+		}
+	}
+	return seqs, nil
 }
 
 // lastSeq returns the Seq of the last history entry of feature fid, 0 if it has none.

@@ -239,12 +239,16 @@ func writeFeatures(ctx context.Context, b *bolt.Bucket, fs []*spatial.Feature, p
 	return ctx.Err()
 }
 
-// pruneHistory deletes, from the history of layer id, the entries of features not in fs
-// (sorted by id).
+// pruneHistory deletes, from the history of layer id, the entries of features that are neither
+// in fs (sorted by id) nor archived parcels.
 func pruneHistory(ctx context.Context, tx *bolt.Tx, id []byte, fs []*spatial.Feature) error {
 	hb := tx.Bucket(bucketHistory).Bucket(id)
 	if hb == nil {
 		_, err := tx.Bucket(bucketHistory).CreateBucket(id)
+		return err
+	}
+	archived, err := archivedIDs(tx, id)
+	if err != nil {
 		return err
 	}
 	var doomed [][]byte
@@ -263,7 +267,7 @@ func pruneHistory(ctx context.Context, tx *bolt.Tx, id []byte, fs []*spatial.Fea
 			}
 			return 0
 		})
-		if !found {
+		if _, kept := slices.BinarySearch(archived, fid); !found && !kept {
 			doomed = append(doomed, slices.Clone(k))
 		}
 	}

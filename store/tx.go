@@ -127,7 +127,7 @@ func (t *Tx) DeleteLayer(id string) error {
 	if err := layers.Delete(k); err != nil {
 		return fmt.Errorf("store: delete layer %q: %w", id, err)
 	}
-	for _, name := range [][]byte{bucketFeatures, bucketHistory} {
+	for _, name := range layerBuckets {
 		err := t.tx.Bucket(name).DeleteBucket(k)
 		if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return fmt.Errorf("store: delete layer %q: %s: %w", id, name, err)

@@ -55,7 +55,7 @@ func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*imp
 	if err != nil {
 		return nil, err
 	}
-	res.control, err = srv.PutLayer(ctx, app.LayerRequest{ID: controlLayer, Kind: spatial.KindControl,
+	res.control, _, err = srv.PutLayer(ctx, app.LayerRequest{ID: controlLayer, Kind: spatial.KindControl,
 		FileName: filepath.Base(controlFile), Import: imp})
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", controlFile, err)
@@ -79,7 +79,7 @@ func importMudi(ctx context.Context, dir, parcelsFile, controlFile string) (*imp
 			}
 		}}
 	put := time.Now()
-	res.parcels, err = srv.PutLayer(ctx, req)
+	res.parcels, _, err = srv.PutLayer(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", parcelsFile, err)
 	}

@@ -19,13 +19,13 @@ import (
 // A saved analysis survives a restart and is served as tiles.
 func TestSavedAnalysisSurvivesRestart(t *testing.T) {
 	cfg := defaultServeConfig()
-	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{"k"}
+	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{testAPIKey}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	base, done := startServe(t, ctx, cfg)
 	req, _ := http.NewRequest("POST", base+"/api/analyses", strings.NewReader(
 		`{"layer":"parcels","group":true,"tolerance_m":20,"min_mu":100,"save_as":"blocks"}`))
-	req.Header.Set("Authorization", "Bearer k")
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -74,7 +74,7 @@ func TestSavedAnalysisSurvivesRestart(t *testing.T) {
 // mudi analyze runs the presets on a store, with the API's parameters as flags.
 func TestAnalyzeCommand(t *testing.T) {
 	cfg := defaultServeConfig()
-	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{"k"}
+	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{testAPIKey}
 	ctx, cancel := context.WithCancel(context.Background())
 	base, done := startServe(t, ctx, cfg)
 	want := getJSON(t, base+"/api/analyses/contiguous-blocks?layer=parcels&tolerance_m=20&min_mu=100")["summary"].(map[string]any)

@@ -49,7 +49,7 @@ func importInto(b *testing.B, dir string, data []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := core.PutLayer(context.Background(), app.LayerRequest{ID: "parcels", Import: imp}); err != nil {
+	if _, _, err := core.PutLayer(context.Background(), app.LayerRequest{ID: "parcels", Import: imp}); err != nil {
 		b.Fatal(err)
 	}
 }

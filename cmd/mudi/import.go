@@ -91,19 +91,24 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 	}
 
 	req := app.LayerRequest{ID: cfg.Layer, Title: cfg.Title, Kind: spatial.Kind(cfg.Kind),
-		FileName: filepath.Base(file), Import: imp, Replace: exists}
+		FileName: filepath.Base(file), Import: imp, Replace: exists, Strict: cfg.Strict,
+		Actor: app.Actor{Name: "mudi import", Role: app.RoleAdmin}}
 	if cfg.Control != "" {
 		req.Control = &cfg.Control
 	}
 	total := len(imp.Features)
 	progress.phase(fmt.Sprintf("writing %d features", total))
 	req.Progress = func(done int) { progress.count("writing features", done, total) }
-	sn, err := core.PutLayer(ctx, req)
+	sn, report, err := core.PutLayer(ctx, req)
 	if err != nil {
 		return flagError(err)
 	}
 	progress.done()
 	fmt.Fprintf(stdout, "imported %d features into layer %s (version %d, %d skipped)\n", sn.Len(), sn.Layer.ID, sn.Layer.Version, imp.Skipped)
+	if report != nil && exists {
+		fmt.Fprintf(stdout, "parcels by code: %d added, %d removed (archived), %d reshaped, %d with other attributes\n",
+			len(report.Added), len(report.Removed), len(report.Reshaped), len(report.Changed))
+	}
 	return nil
 }
 

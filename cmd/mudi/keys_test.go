@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -63,7 +64,7 @@ func TestGeneratedKeyIsPrintedOnceAndWorks(t *testing.T) {
 
 // SIGTERM drains and stops the server cleanly: exit status 0 and a final log line.
 func TestSIGTERMStopsServeCleanly(t *testing.T) {
-	cmd := mudiCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--no-sample", "--api-keys", "k")
+	cmd := mudiCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--no-sample", "--api-keys", testAPIKey)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -101,5 +102,47 @@ func TestSIGTERMStopsServeCleanly(t *testing.T) {
 	}
 	if !strings.Contains(string(rest), "mudi stopped") {
 		t.Errorf("no final log line:\n%s", rest)
+	}
+}
+
+// testAPIKey is the admin key of the serve tests (a bare secret: an admin key named key1).
+const testAPIKey = "serve-test-key-0123456789"
+
+func TestParseKeys(t *testing.T) {
+	keys, err := parseKeys([]string{"zhang:editor:zhang-secret-0123456", "li:reviewer:li-secret-012345678", "bare-secret-0123456789"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range keys {
+		got = append(got, fmt.Sprintf("%s:%s", k.Name, k.Role))
+		if strings.Contains(k.Hash, "secret") || len(k.Hash) != 64 {
+			t.Errorf("key %s is not kept as a hash: %q", k.Name, k.Hash)
+		}
+	}
+	if want := "zhang:editor li:reviewer key1:admin"; strings.Join(got, " ") != want {
+		t.Errorf("keys = %v, want %s", got, want)
+	}
+	for _, bad := range []struct{ entry, want string }{
+		{"zhang:editor:short", "key zhang is too weak"},
+		{"short", "key key1 is too weak"},
+		{"zhang:boss:zhang-secret-0123456", `role "boss"`},
+		{":editor:zhang-secret-0123456", "empty name"},
+	} {
+		_, err := parseKeys([]string{bad.entry}, nil)
+		if err == nil || !strings.Contains(err.Error(), bad.want) || strings.Contains(err.Error(), "secret-0123456") {
+			t.Errorf("parseKeys(%q) = %v, want an error saying %q without the secret", bad.entry, err, bad.want)
+		}
+		if exitCode(err) != 2 {
+			t.Errorf("parseKeys(%q): exit code %d, want 2", bad.entry, exitCode(err))
+		}
+	}
+}
+
+// A weak key is refused at start: the server does not listen.
+func TestWeakKeyIsRefusedAtStart(t *testing.T) {
+	out, err := mudiCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--no-sample", "--api-keys", "ops:admin:tooshort").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "key ops is too weak") || strings.Contains(string(out), "tooshort") {
+		t.Fatalf("serve with a weak key: %v\n%s", err, out)
 	}
 }

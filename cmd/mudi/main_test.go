@@ -81,7 +81,7 @@ func getJSON(t testing.TB, url string) map[string]any {
 func TestServeLoadsTheEmbeddedSample(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := defaultServeConfig()
-	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{"k"}
+	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{testAPIKey}
 	start := time.Now()
 	base, done := startServe(t, ctx, cfg)
 	layers := getJSON(t, base+"/api/layers")["layers"].([]any)
@@ -125,7 +125,7 @@ func TestSecondServeOnTheSameDataFailsFast(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := defaultServeConfig()
-	cfg.Addr, cfg.Data, cfg.APIKeys, cfg.NoSample = "127.0.0.1:0", t.TempDir(), []string{"k"}, true
+	cfg.Addr, cfg.Data, cfg.APIKeys, cfg.NoSample = "127.0.0.1:0", t.TempDir(), []string{testAPIKey}, true
 	_, done := startServe(t, ctx, cfg)
 
 	cmd := mudiCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", cfg.Data, "--no-sample")

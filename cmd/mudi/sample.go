@@ -39,7 +39,7 @@ func loadSample(ctx context.Context, core *app.App) error {
 		if err != nil {
 			return err
 		}
-		if _, err := core.PutLayer(ctx, app.LayerRequest{ID: l.id, Title: l.title, Kind: l.kind,
+		if _, _, err := core.PutLayer(ctx, app.LayerRequest{ID: l.id, Title: l.title, Kind: l.kind,
 			Control: l.control, FileName: l.file, Import: imp}); err != nil {
 			return err
 		}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +47,7 @@ func newServeSettings(c *serveConfig) *settings {
 	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
 	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
-	s.secretList(&c.APIKeys, "api-keys", "comma-separated write keys; when empty one is generated at first start")
+	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
 	// The URL may carry a key (Tianditu's tk=…): it is masked in the logged configuration, though
 	// the browser necessarily sees it.
@@ -104,12 +101,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		return err
 	}
 	log.Info("index loaded", "layers", len(core.Index().Layers()), "features", n, "dur_ms", time.Since(start).Milliseconds())
-	keys, err := writeKeys(db, cfg.APIKeys, stdout)
+	keys, err := writeKeys(db, cfg.APIKeys, log, stdout)
 	if err != nil {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Logger: log, App: core, KeyHashes: keys,
+		Logger: log, App: core, Keys: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
 		BasemapURL: cfg.BasemapURL,
 	})
@@ -174,41 +171,4 @@ func openApp(ctx context.Context, dir string) (*app.App, *store.DB, error) {
 		return nil, nil, err
 	}
 	return core, db, nil
-}
-
-const keySetting = "api_key_hashes"
-
-// writeKeys returns the hashes of the accepted write keys: those configured, else the stored
-// ones, else a new key that is generated, stored hashed and printed once.
-func writeKeys(db *store.DB, configured []string, stdout io.Writer) ([]string, error) {
-	if len(configured) > 0 {
-		hashes := make([]string, len(configured))
-		for i, k := range configured {
-			hashes[i] = api.HashKey(k)
-		}
-		return hashes, nil
-	}
-	raw, err := db.Setting(keySetting)
-	if err == nil {
-		var hashes []string
-		if err := json.Unmarshal(raw, &hashes); err != nil {
-			return nil, fmt.Errorf("stored API keys: %w", err)
-		}
-		return hashes, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, err
-	}
-	key := "mudi_" + hex.EncodeToString(b[:])
-	hashes := []string{api.HashKey(key)}
-	raw, _ = json.Marshal(hashes)
-	if err := db.PutSetting(keySetting, raw); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stdout, "\nGenerated a write API key. It is shown only this once and stored hashed:\n\n    %s\n\nSend it as 'Authorization: Bearer <key>' on writes, or set MUDI_API_KEYS.\n\n", key)
-	return hashes, nil
 }
