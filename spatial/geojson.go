@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -259,7 +260,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 	switch g.Type {
 	case "Polygon":
-		var c [][][]*float64
+		var c [][][]*json.Number
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, &geometryIssue{reason: "Polygon coordinates must be an array of rings of [x, y] positions"}
 		}
@@ -269,7 +270,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 		}
 		return p, nil
 	case "MultiPolygon":
-		var c [][][][]*float64
+		var c [][][][]*json.Number
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, &geometryIssue{reason: "MultiPolygon coordinates must be an array of polygons"}
 		}
@@ -290,7 +291,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 }
 
-func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
+func polygonFrom(c [][][]*json.Number) (orb.Polygon, *geometryIssue) {
 	p := make(orb.Polygon, len(c))
 	for ri, rc := range c {
 		r := make(orb.Ring, len(rc))
@@ -298,14 +299,26 @@ func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
 			if len(pos) < 2 {
 				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d has %d values, at least 2 are needed", ri, i, len(pos))}
 			}
-			if pos[0] == nil || pos[1] == nil {
+			x, okx := finite(pos[0])
+			y, oky := finite(pos[1])
+			if !okx || !oky {
 				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d: coordinate is not a finite number (NaN, Infinity or null)", ri, i)}
 			}
-			r[i] = orb.Point{*pos[0], *pos[1]}
+			r[i] = orb.Point{x, y}
 		}
 		p[ri] = r
 	}
 	return p, nil
+}
+
+// finite returns the value of a JSON number when it is a finite float64 (not null, not beyond
+// ±1.8e308).
+func finite(n *json.Number) (float64, bool) {
+	if n == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(*n), 64)
+	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
 
 func eachPoint(g orb.Geometry, fn func(orb.Point) bool) {
@@ -345,8 +358,9 @@ func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
 }
 
 // replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity (which some writers
-// emit but JSON forbids) to null outside strings, so the feature that holds them can be named
-// in the error instead of the whole document failing to parse.
+// emit but JSON forbids) outside strings to 1e999, a valid JSON number beyond the range of a
+// float64, so that the feature that holds them can be named in the error instead of the whole
+// document failing to parse; such numbers are refused in coordinates and attributes alike.
 func replaceNonFinite(data []byte) []byte {
 	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
 		return data
@@ -371,15 +385,15 @@ func replaceNonFinite(data []byte) []byte {
 		case c == '"':
 			inString = true
 		case bytes.HasPrefix(data[i:], []byte("NaN")):
-			out = append(out, "null"...)
+			out = append(out, "1e999"...)
 			i += 2
 			continue
 		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
-			out = append(out, "null"...)
+			out = append(out, "-1e999"...)
 			i += 8
 			continue
 		case bytes.HasPrefix(data[i:], []byte("Infinity")):
-			out = append(out, "null"...)
+			out = append(out, "1e999"...)
 			i += 7
 			continue
 		}
@@ -395,6 +409,11 @@ func decodeAny(raw json.RawMessage) any {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil
+	}
+	if n, ok := v.(json.Number); ok { // an id such as 1e999 stays text: it must be reportable
+		if _, ok := finite(&n); !ok {
+			return n.String()
+		}
 	}
 	return normalizeValue(v)
 }
@@ -439,6 +458,11 @@ func decodeProperties(raw json.RawMessage) (Attrs, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return Attrs{}, nil
 	}
+	// Decoding JSON replaces bytes that are not UTF-8 with U+FFFD: check the raw bytes of
+	// each key and value first, so that such text is refused rather than silently altered.
+	if !utf8.Valid(raw) {
+		return nil, invalidUTF8(raw)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var m map[string]any
@@ -450,6 +474,35 @@ func decodeProperties(raw json.RawMessage) (Attrs, error) {
 		attrs[k] = normalizeValue(v)
 	}
 	return attrs, nil
+}
+
+// invalidUTF8 names the first member of the JSON object raw whose name or value is not valid
+// UTF-8.
+func invalidUTF8(raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("must be an object")
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := t.(string)
+		name := key // decoded: bytes that are not UTF-8 already show as U+FFFD
+		if !utf8.Valid(raw[start:dec.InputOffset()]) {
+			return fmt.Errorf("the name of attribute %q is not valid UTF-8", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			break
+		}
+		if !utf8.Valid(v) {
+			return fmt.Errorf("attribute %q: the value is not valid UTF-8", name)
+		}
+	}
+	return errors.New("the text is not valid UTF-8")
 }
 
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for
