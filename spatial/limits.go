@@ -14,21 +14,24 @@ import (
 //
 //   - a Shapefile's .dbf record is at most 65 535 bytes, its text fields at most 254 bytes wide,
 //     and many dBASE readers stop at 255 fields: a layer's fields plus the 8 derived attributes
-//     ([DerivedKeys]) must stay at or under 255 columns, and 248 × 254 + 1 bytes fit in a record;
+//     ([DerivedKeys]) and the 2 fields that may bear their short names stay under 255 columns,
+//     and 250 × 254 + 1 bytes fit in a record;
 //   - a GeoPackage table is a SQLite table (at most 2 000 columns, names compared
 //     case-insensitively, no NUL in a name);
 //   - a vector tile carries the attributes of every feature it shows: the size of one value
 //     and of one feature's attributes bounds the size of a tile.
 const (
 	// MaxFields is the most attribute fields a layer may have (and so the most attributes a
-	// feature may have).
+	// feature may have), not counting fields named like a derived attribute (see
+	// [CountsTowardLimits]): exports add those columns, and a re-imported export must be
+	// accepted.
 	MaxFields = 240
 	// MaxNameBytes is the longest attribute name, in bytes of UTF-8.
 	MaxNameBytes = 254
 	// MaxValueBytes is the longest text value of one attribute, in bytes of UTF-8.
 	MaxValueBytes = 16 << 10
-	// MaxRecordBytes is the most bytes of names and text values one feature's attributes may
-	// hold together.
+	// MaxRecordBytes is the most bytes of text values one feature's attributes may hold
+	// together, not counting attributes named like derived ones.
 	MaxRecordBytes = 64 << 10
 )
 
@@ -111,11 +114,18 @@ func CheckAttribute(name string, v any) error {
 }
 
 // CheckAttrs checks every attribute of one feature ([CheckAttribute], in name order so that
-// the error does not depend on map order), their number ([MaxFields]) and their total size
+// the error does not depend on map order), their number ([MaxFields], not counting those
+// named like derived attributes) and their total size
 // ([MaxRecordBytes]). Returns the first [*AttributeError].
 func CheckAttrs(a Attrs) error {
-	if len(a) > MaxFields {
-		return &AttributeError{whole: true, Reason: fmt.Sprintf("a feature has %d attributes; at most %d are allowed", len(a), MaxFields), Err: ErrLimit}
+	if n := countOwn(len(a), func(yield func(string) bool) {
+		for k := range a {
+			if !yield(k) {
+				return
+			}
+		}
+	}); n > MaxFields {
+		return &AttributeError{whole: true, Reason: fmt.Sprintf("a feature has %d attributes; at most %d are allowed", n, MaxFields), Err: ErrLimit}
 	}
 	var first *AttributeError
 	size := 0
@@ -126,8 +136,7 @@ func CheckAttrs(a Attrs) error {
 			}
 			continue
 		}
-		size += len(k)
-		if s, ok := v.(string); ok {
+		if s, ok := v.(string); ok && CountsTowardLimits(k) {
 			size += len(s)
 		}
 	}
@@ -140,11 +149,24 @@ func CheckAttrs(a Attrs) error {
 	return nil
 }
 
-// CheckFields checks a layer's schema: at most [MaxFields] fields, each with a valid name
+// CheckFields checks a layer's schema: at most [MaxFields] fields besides those named like
+// derived attributes, each with a valid name
 // ([CheckName]). Returns an [*AttributeError] naming the first field at fault.
 func CheckFields(fields []Field) error {
-	if len(fields) > MaxFields {
-		return &AttributeError{Field: fields[MaxFields].Name, Reason: fmt.Sprintf("a layer has %d fields; at most %d are allowed", len(fields), MaxFields), Err: ErrLimit}
+	n := 0
+	for _, f := range fields {
+		if !CountsTowardLimits(f.Name) {
+			continue
+		}
+		if n++; n > MaxFields {
+			return &AttributeError{Field: f.Name, Reason: fmt.Sprintf("a layer has %d fields; at most %d are allowed", countOwn(len(fields), func(yield func(string) bool) {
+				for _, f := range fields {
+					if !yield(f.Name) {
+						return
+					}
+				}
+			}), MaxFields), Err: ErrLimit}
+		}
 	}
 	for _, f := range fields {
 		if err := CheckName(f.Name); err != nil {
@@ -152,4 +174,31 @@ func CheckFields(fields []Field) error {
 		}
 	}
 	return nil
+}
+
+// derivedShortNames are the names under which Shapefile exports, limited to 10-byte names,
+// write the derived attributes whose names are longer (control_position, outside_ratio).
+var derivedShortNames = map[string]bool{"CTRL_POS": true, "OUT_RATIO": true}
+
+// CountsTowardLimits reports whether an attribute named name counts toward [MaxFields] and
+// [MaxRecordBytes]: every attribute but those named like a derived attribute ([DerivedKeys], or
+// the short names Shapefile exports give them, CTRL_POS and OUT_RATIO). Exports add at most
+// those columns, so that an export of a layer at the limits can be imported again.
+func CountsTowardLimits(name string) bool {
+	return !IsDerivedKey(name) && !derivedShortNames[name]
+}
+
+// countOwn returns how many of the n names seq yields count toward the limits.
+func countOwn(n int, seq func(yield func(string) bool)) int {
+	if n <= MaxFields {
+		return n // a count within the limit needs no closer look
+	}
+	own := 0
+	seq(func(k string) bool {
+		if CountsTowardLimits(k) {
+			own++
+		}
+		return true
+	})
+	return own
 }

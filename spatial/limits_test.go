@@ -80,8 +80,16 @@ func TestCheckAttrs(t *testing.T) {
 		{name: "nil", attrs: nil},
 		{name: "240 attributes", attrs: manyAttrs(240)},
 		{name: "241 attributes (item 5: 10 000 keys)", attrs: manyAttrs(241), wantErr: "attributes: a feature has 241 attributes; at most 240"},
-		{name: "64 KiB of names and text", attrs: Attrs{"a": big, "b": big, "c": big, "d": big, "e": big[:1531]}},
-		{name: "over 64 KiB of names and text", attrs: Attrs{"a": big, "b": big, "c": big, "d": big, "e": big[:1532]}, wantErr: "attributes: the attributes take 65537 bytes; at most 65536"},
+		{name: "64 KiB of text", attrs: Attrs{"a": big, "b": big, "c": big, "d": big, "e": big[:1536]}},
+		{name: "over 64 KiB of text", attrs: Attrs{"a": big, "b": big, "c": big, "d": big, "e": big[:1537]}, wantErr: "attributes: the attributes take 65537 bytes; at most 65536"},
+		{name: "derived names do not count toward the size", attrs: Attrs{"a": big, "b": big, "c": big, "d": big, "e": big[:1536], "control_position": "straddling", "CTRL_POS": "inside"}},
+		{name: "derived names do not count toward the number", attrs: func() Attrs {
+			a := manyAttrs(240)
+			for _, k := range append(DerivedKeys, "CTRL_POS", "OUT_RATIO") {
+				a[k] = 1.5
+			}
+			return a
+		}()},
 		{name: "first bad name in order", attrs: Attrs{"z": math.NaN(), "b": math.Inf(1), "a": "ok"}, wantErr: `attribute "b"`},
 	}
 	for _, tt := range tests {
