@@ -57,6 +57,9 @@ func (s *Server) patchFeature(c *echo.Context) error {
 	if len(patch) == 0 {
 		return badParam("body", "the patch is empty: send an object of attribute → new value")
 	}
+	if err := spatial.CheckAttrs(patch); err != nil {
+		return err
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	sn, f, err := s.feature(c)
@@ -103,6 +106,9 @@ func (s *Server) patchFeature(c *echo.Context) error {
 	}
 	if len(changes) == 0 {
 		return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(f))
+	}
+	if err := spatial.CheckEdit(fields, next.Attrs); err != nil {
+		return err
 	}
 	l.Fields = fields
 	l.Version++

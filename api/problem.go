@@ -72,6 +72,7 @@ func toProblem(err error) *Problem {
 		paramErr   *analysis.ParamError
 		fileParam  *gisio.ParamError
 		fileErr    *gisio.FileError
+		attrErr    *spatial.AttributeError
 	)
 	switch {
 	case errors.As(err, &syntaxErr):
@@ -98,6 +99,16 @@ func toProblem(err error) *Problem {
 		}
 		p.Errors = []map[string]any{entry}
 		p.Param = "file"
+	case errors.As(err, &attrErr):
+		p = problem(http.StatusBadRequest, "invalid-attribute", "invalid attribute", attrErr.Detail())
+		p.Param = attrErr.Field
+		entry := map[string]any{"reason": attrErr.Reason}
+		if attrErr.Field != "" {
+			entry["field"] = attrErr.Field
+		} else {
+			p.Param = "body"
+		}
+		p.Errors = []map[string]any{entry}
 	case errors.Is(err, spatial.ErrInvalidGeometry):
 		p = problem(http.StatusBadRequest, "invalid-geometry", "invalid geometry", err.Error())
 	case errors.Is(err, crs.ErrUnsupported):

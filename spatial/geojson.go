@@ -260,9 +260,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 	switch g.Type {
 	case "Polygon":
-		var c [][][]*json.Number
+		var c [][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, &geometryIssue{reason: "Polygon coordinates must be an array of rings of [x, y] positions"}
+			return nil, coordinatesIssue(g.Coordinates, "Polygon coordinates must be an array of rings of [x, y] positions")
 		}
 		p, iss := polygonFrom(c)
 		if iss != nil {
@@ -270,9 +270,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 		}
 		return p, nil
 	case "MultiPolygon":
-		var c [][][][]*json.Number
+		var c [][][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, &geometryIssue{reason: "MultiPolygon coordinates must be an array of polygons"}
+			return nil, coordinatesIssue(g.Coordinates, "MultiPolygon coordinates must be an array of polygons")
 		}
 		mp := make(orb.MultiPolygon, 0, len(c))
 		for i, pc := range c {
@@ -291,7 +291,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 }
 
-func polygonFrom(c [][][]*json.Number) (orb.Polygon, *geometryIssue) {
+func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
 	p := make(orb.Polygon, len(c))
 	for ri, rc := range c {
 		r := make(orb.Ring, len(rc))
@@ -299,16 +299,32 @@ func polygonFrom(c [][][]*json.Number) (orb.Polygon, *geometryIssue) {
 			if len(pos) < 2 {
 				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d has %d values, at least 2 are needed", ri, i, len(pos))}
 			}
-			x, okx := finite(pos[0])
-			y, oky := finite(pos[1])
-			if !okx || !oky {
+			if pos[0] == nil || pos[1] == nil {
 				return nil, &geometryIssue{reason: fmt.Sprintf("ring %d position %d: coordinate is not a finite number (NaN, Infinity or null)", ri, i)}
 			}
-			r[i] = orb.Point{x, y}
+			r[i] = orb.Point{*pos[0], *pos[1]}
 		}
 		p[ri] = r
 	}
 	return p, nil
+}
+
+// coordinatesIssue explains why coordinates did not decode: a number beyond the range of a
+// float64 (1e400, or NaN and Infinity as [replaceNonFinite] rewrites them), else reason.
+func coordinatesIssue(raw json.RawMessage, reason string) *geometryIssue {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return &geometryIssue{reason: reason}
+		}
+		if n, ok := t.(json.Number); ok {
+			if _, ok := finite(&n); !ok {
+				return &geometryIssue{reason: "coordinate is not a finite number (NaN, Infinity or beyond ±1.8e308)"}
+			}
+		}
+	}
 }
 
 // finite returns the value of a JSON number when it is a finite float64 (not null, not beyond

@@ -202,3 +202,12 @@ func countOwn(n int, seq func(yield func(string) bool)) int {
 	})
 	return own
 }
+
+// CheckEdit checks a feature's attributes after an edit and its layer's schema with any
+// fields the edit added: [CheckFields] then [CheckAttrs].
+func CheckEdit(fields []Field, a Attrs) error {
+	if err := CheckFields(fields); err != nil {
+		return err
+	}
+	return CheckAttrs(a)
+}

@@ -203,14 +203,25 @@ func TestImportRefusesTooManyFieldsInAll(t *testing.T) {
 }
 
 func TestNonFiniteCoordinatesStillNamed(t *testing.T) {
-	for _, tok := range []string{"NaN", "Infinity", "-Infinity", "1e400", "null"} {
+	for _, tok := range []string{"NaN", "Infinity", "-Infinity", "1e400", "-1e400", "null"} {
 		ring := `[[118.87,28.94],[118.871,` + tok + `],[118.871,28.941],[118.87,28.941],[118.87,28.94]]`
 		imp, err := DecodeGeoJSON(strings.NewReader(fc(polygonFeature(square, `{}`), polygonFeature(ring, `{}`))), ImportOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", tok, err)
 		}
-		if len(imp.Problems) != 1 || !strings.Contains(imp.Problems[0].Reason, "ring 0 position 1: coordinate is not a finite number") {
+		if len(imp.Problems) != 1 || !strings.Contains(imp.Problems[0].Reason, "coordinate is not a finite number") {
 			t.Errorf("%s: problems = %v", tok, imp.Problems)
 		}
+	}
+}
+
+func TestCoordinatesMustBeNumbers(t *testing.T) {
+	ring := `[[118.87,28.94],[118.871,"28.94"],[118.871,28.941],[118.87,28.941],[118.87,28.94]]`
+	imp, err := DecodeGeoJSON(strings.NewReader(fc(polygonFeature(square, `{}`), polygonFeature(ring, `{}`))), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Problems) != 1 || !strings.Contains(imp.Problems[0].Reason, "Polygon coordinates must be an array of rings of [x, y] positions") {
+		t.Errorf("problems = %v", imp.Problems)
 	}
 }
