@@ -110,6 +110,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 // limitBody caps request bodies; reading past the cap fails with *http.MaxBytesError (→ 413).
 // A JSON body (application/json or application/merge-patch+json: edits, analysis specs) must
 // be valid UTF-8: decoding JSON would silently turn other bytes into U+FFFD and store that.
+// Uploads (POST and PUT of layers) are left to the import, which checks the UTF-8 of every
+// feature's attributes and names the feature, without a second copy of a large body.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
@@ -117,7 +119,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return &http.MaxBytesError{Limit: s.cfg.MaxBodyBytes}
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
-		if ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); ct == "application/json" || ct == "application/merge-patch+json" {
+		upload := (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasPrefix(c.Path(), "/api/layers")
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); !upload && (ct == "application/json" || ct == "application/merge-patch+json") {
 			data, err := io.ReadAll(r.Body)
 			if err != nil {
 				return err
