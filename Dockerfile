@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Web viewer: web/ built with Vite into api/web/dist, which the Go build embeds.
-FROM node:20-bookworm AS web
+# Node 20 LTS (20.19 or later, which Vite 7 needs), as the README states.
+FROM node:20.20-bookworm AS web
 WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -27,5 +28,7 @@ USER 65532:65532
 ENV MUDI_ADDR=:8080 MUDI_DATA=/data
 EXPOSE 8080
 VOLUME /data
+# No shell or curl in the image: the binary checks GET /healthz on MUDI_ADDR itself.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/mudi", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mudi"]
 CMD ["serve"]

@@ -1,4 +1,6 @@
-# make run   builds the web viewer when node is present, then serves the embedded sample county
+# make run   builds the web viewer when node is present (Node 20.19 or later), then serves the
+#            embedded sample county; when the build fails (no network to the npm registry, say)
+#            it warns and serves without the viewer
 # make test  runs every test (the README's test command)
 # make web   builds the web viewer (web/ → api/web/dist/, embedded by the Go binary)
 GO ?= go
@@ -9,7 +11,8 @@ WEB_SOURCES := web/index.html web/vite.config.js $(wildcard web/src/*)
 
 run:
 	@if command -v npm >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory web; \
+		$(MAKE) --no-print-directory web || \
+			echo "make: warning: building the web viewer failed (is the npm registry reachable?); serving without it (the page at / says how to build it)" >&2; \
 	else \
 		echo "make: node/npm not found, serving without the web viewer (the page at / says how to build it)"; \
 	fi

@@ -53,7 +53,7 @@ func requireGDAL(tb testing.TB) {
 	tb.Helper()
 	for _, tool := range []string{"ogr2ogr", "ogrinfo"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			tb.Skipf("%s not installed (Debian gdal-bin; .ci/run installs it)", tool)
+			missingTool(tb, tool+" not installed (Debian gdal-bin; .ci/run installs it)")
 		}
 	}
 }

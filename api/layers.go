@@ -121,6 +121,7 @@ type upload struct {
 	crs       crs.CRS
 	control   *string // nil: not given
 	strict    bool
+	empty     bool // allow_empty
 	roles     map[string]string
 	// The file and its reading settings.
 	input           gisio.Input
@@ -202,6 +203,13 @@ func (s *Server) readUpload(c *echo.Context) (*upload, error) {
 			return nil, badParam("strict", "must be true or false, not %q", v)
 		}
 		u.strict = b
+	}
+	if v := get("allow_empty"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, badParam("allow_empty", "must be true or false, not %q", v)
+		}
+		u.empty = b
 	}
 	if v := get("roles"); v != "" {
 		roles, err := parseRoles(v)
@@ -291,7 +299,7 @@ func (s *Server) putLayer(c *echo.Context, u *upload, replace bool) error {
 	}
 	sn, report, err := s.app.PutLayer(context.WithoutCancel(ctx), app.LayerRequest{ID: u.id, Title: u.title, Kind: u.kind,
 		Control: u.control, Roles: u.roles, FileName: u.input.Name, Import: imp, Replace: replace,
-		Strict: u.strict, Actor: actor(c)})
+		Strict: u.strict, AllowEmpty: u.empty, Actor: actor(c)})
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 	"github.com/mudi-gis/mudi/app"
@@ -105,6 +109,10 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // limitBody caps request bodies; reading past the cap fails with *http.MaxBytesError (→ 413).
+// A JSON body (application/json or application/merge-patch+json: edits, analysis specs) must
+// be valid UTF-8: decoding JSON would silently turn other bytes into U+FFFD and store that.
+// Uploads (POST and PUT of layers) are left to the import, which checks the UTF-8 of every
+// feature's attributes and names the feature, without a second copy of a large body.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
@@ -112,6 +120,27 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return &http.MaxBytesError{Limit: s.cfg.MaxBodyBytes}
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		upload := (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasPrefix(c.Path(), "/api/layers")
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); !upload && (ct == "application/json" || ct == "application/merge-patch+json") {
+			data, err := io.ReadAll(r.Body)
+			if err != nil {
+				return err
+			}
+			if !utf8.Valid(data) {
+				off := 0
+				for off < len(data) {
+					r, size := utf8.DecodeRune(data[off:])
+					if r == utf8.RuneError && size <= 1 {
+						break
+					}
+					off += size
+				}
+				p := problem(http.StatusBadRequest, "invalid-json", "invalid JSON body", fmt.Sprintf("the body is not valid UTF-8 (byte %d)", off))
+				p.Param = "body"
+				return p
+			}
+			r.Body = io.NopCloser(bytes.NewReader(data))
+		}
 		return next(c)
 	}
 }
@@ -179,4 +208,89 @@ const ctxKeyName = "mudi.key_name"
 func actor(c *echo.Context) app.Actor {
 	a, _ := c.Get(ctxKeyName).(app.Actor)
 	return a
+}
+
+// pageCSP is the Content-Security-Policy of HTML pages that set none of their own (the OGC
+// API's HTML pages, which use an inline style sheet and plain links, nothing else). The viewer
+// at / sets a policy of its own that allows its scripts, workers and basemap.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// securityHeaders marks every response nosniff, so that a browser never runs as a script or a
+// page what was sent as data (an attribute value in a GeoJSON body, say), and gives HTML
+// responses a Content-Security-Policy when their handler set none.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		c.Response().Header()["X-Content-Type-Options"] = []string{"nosniff"}
+		if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
+			resp.Before(func() {
+				h := resp.Header()
+				if strings.HasPrefix(h.Get(echo.HeaderContentType), "text/html") && h.Get("Content-Security-Policy") == "" {
+					h.Set("Content-Security-Policy", pageCSP)
+				}
+			})
+		}
+		return next(c)
+	}
+}
+
+// corsExposed are the response headers that cross-origin scripts may read.
+const corsExposed = "ETag, Location, X-Request-ID, Content-Crs, Link"
+
+// cors answers cross-origin requests. Reads (GET, HEAD, and their preflights) are open to
+// every origin, as a public map API's are. Writes are open only to the origins in
+// Config.CORSOrigins (scheme://host[:port], compared exactly): for any other origin the
+// preflight gets no CORS headers, so the browser does not send the write.
+func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		h := c.Response().Header()
+		h.Add("Vary", "Origin")
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			return next(c)
+		}
+		method := r.Method
+		preflight := method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if preflight {
+			method = r.Header.Get("Access-Control-Request-Method")
+			h.Add("Vary", "Access-Control-Request-Method")
+			h.Add("Vary", "Access-Control-Request-Headers")
+		}
+		read := method == http.MethodGet || method == http.MethodHead
+		switch {
+		case read:
+			h.Set("Access-Control-Allow-Origin", "*")
+		case s.writeOrigin(origin):
+			h.Set("Access-Control-Allow-Origin", origin)
+		default:
+			if preflight {
+				return c.NoContent(http.StatusNoContent)
+			}
+			return next(c)
+		}
+		if !preflight {
+			h.Set("Access-Control-Expose-Headers", corsExposed)
+			return next(c)
+		}
+		if read {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+		} else {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE")
+		}
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+			h.Set("Access-Control-Allow-Headers", req)
+		}
+		h.Set("Access-Control-Max-Age", "600")
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// writeOrigin reports whether origin may send writes (see [Server.cors]).
+func (s *Server) writeOrigin(origin string) bool {
+	for _, o := range s.cfg.CORSOrigins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
 }

@@ -117,7 +117,7 @@ func ogr2ogr(t *testing.T, args ...string) []gdalFeature {
 // test selects.
 func TestGDALReadsEveryFeatureOverOGCAPI(t *testing.T) {
 	if _, err := exec.LookPath("ogr2ogr"); err != nil {
-		t.Skip("ogrinfo/ogr2ogr not installed (Debian gdal-bin; .ci/run installs it)")
+		missingTool(t, "ogrinfo/ogr2ogr not installed (Debian gdal-bin; .ci/run installs it)")
 	}
 	t.Parallel()
 	cs := newCountyServer(t)

@@ -110,10 +110,10 @@ func TestOpenAPIPathConversion(t *testing.T) {
 // .ci/run runs npm ci there).
 func TestOpenAPIValidatesWithSwaggerParser(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed (.ci/run installs it)")
+		missingTool(t, "node not installed (.ci/run installs it)")
 	}
 	if _, err := os.Stat("testdata/openapi-validate/node_modules/@apidevtools/swagger-parser"); err != nil {
-		t.Skip("swagger-parser not installed: run npm ci in api/testdata/openapi-validate (.ci/run does)")
+		missingTool(t, "swagger-parser not installed: run npm ci in api/testdata/openapi-validate (.ci/run does)")
 	}
 	ts := newSampleServer(t)
 	for _, path := range []string{"/api/openapi.json", "/ogc/api"} {

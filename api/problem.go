@@ -79,6 +79,7 @@ func toProblem(err error) *Problem {
 		fileErr    *gisio.FileError
 		appErr     *app.Error
 		filterErr  *app.FilterError
+		attrErr    *spatial.AttributeError
 	)
 	switch {
 	case errors.As(err, &appErr):
@@ -101,7 +102,7 @@ func toProblem(err error) *Problem {
 			p.Errors = []map[string]any{{"offset": syntaxErr.Offset, "reason": syntaxErr.Reason}}
 		}
 	case errors.As(err, &invalidErr):
-		p = problem(http.StatusBadRequest, "invalid-features", "invalid features", invalidErr.Error()[len("spatial: invalid features: "):])
+		p = problem(http.StatusBadRequest, "invalid-features", "invalid features", strings.TrimPrefix(strings.TrimPrefix(invalidErr.Error(), "spatial: invalid features"), ": "))
 		p.Errors = invalidErr.Problems
 	case errors.As(err, &paramErr):
 		p = badParam(paramErr.Param, "%s", paramErr.Reason)
@@ -119,6 +120,16 @@ func toProblem(err error) *Problem {
 		}
 		p.Errors = []map[string]any{entry}
 		p.Param = "file"
+	case errors.As(err, &attrErr):
+		p = problem(http.StatusBadRequest, "invalid-attribute", "invalid attribute", attrErr.Detail())
+		p.Param = attrErr.Field
+		entry := map[string]any{"reason": attrErr.Reason}
+		if attrErr.Field != "" {
+			entry["field"] = attrErr.Field
+		} else {
+			p.Param = "body"
+		}
+		p.Errors = []map[string]any{entry}
 	case errors.Is(err, spatial.ErrInvalidGeometry):
 		p = problem(http.StatusBadRequest, "invalid-geometry", "invalid geometry", err.Error())
 	case errors.Is(err, crs.ErrUnsupported):

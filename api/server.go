@@ -32,6 +32,10 @@ type Config struct {
 	// RequestTimeout bounds the work of one request; default 60 s.
 	RequestTimeout time.Duration
 
+	// CORSOrigins are the origins (scheme://host[:port]) whose pages may send writes;
+	// reads are open to every origin.
+	CORSOrigins []string
+
 	// BasemapURL is the web viewer's optional raster basemap, an XYZ URL template such as
 	// Tianditu's with a key (see [CheckBasemapURL]); "" shows a plain background.
 	BasemapURL string
@@ -73,10 +77,8 @@ func New(cfg Config) (*Server, error) {
 		s.metrics.observe,
 		s.accessLog,
 		middleware.Recover(),
-		middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  []string{"*"},
-			ExposeHeaders: []string{"ETag", "Location", "X-Request-ID", "Content-Crs", "Link"},
-		}),
+		securityHeaders,
+		s.cors,
 		s.timeout,
 	)
 	s.echo = e

@@ -209,7 +209,7 @@ func TestTileJSONMetadataAndStyle(t *testing.T) {
 // GDAL's MVT driver reads the tileset over HTTP through metadata.json, Chinese values intact.
 func TestGDALReadsTilesOverHTTP(t *testing.T) {
 	if _, err := exec.LookPath("ogrinfo"); err != nil {
-		t.Skip("ogrinfo not installed (Debian gdal-bin; .ci/run installs it)")
+		missingTool(t, "ogrinfo not installed (Debian gdal-bin; .ci/run installs it)")
 	}
 	ts := newSampleServer(t)
 	c := tiles.CoordAt(ts.index.Layer("parcels").Feature(1).Bound().Center(), 14)

@@ -38,22 +38,22 @@ import (
 func browserTools(t *testing.T) (node, chromium, webDir string) {
 	t.Helper()
 	if _, ok := web.Dist(); !ok {
-		t.Skip("the web viewer is not built into this test binary: run make web (cd web && npm ci && npm run build), then test again")
+		missingTool(t, "the web viewer is not built into this test binary: run make web (cd web && npm ci && npm run build), then test again")
 	}
 	// Debian's package; elsewhere the first chromium on PATH. A browser is never downloaded.
 	chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if chromium, err = exec.LookPath("chromium"); err != nil {
-			t.Skip("Chromium is not installed (apt-get install chromium): the browser test drives the system browser and never downloads one")
+			missingTool(t, "Chromium is not installed (apt-get install chromium): the browser test drives the system browser and never downloads one")
 		}
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the browser test runs web/test/viewer.mjs with playwright-core")
+		missingTool(t, "node is not installed: the browser test runs web/test/viewer.mjs with playwright-core")
 	}
 	webDir, _ = filepath.Abs(filepath.Join("..", "web"))
 	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Skip("web/node_modules is missing: run npm ci in web/ (make web does)")
+		missingTool(t, "web/node_modules is missing: run npm ci in web/ (make web does)")
 	}
 	return node, chromium, webDir
 }

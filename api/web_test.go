@@ -138,7 +138,7 @@ func TestViewerPage(t *testing.T) {
 func TestViewerAssets(t *testing.T) {
 	files, ok := web.Dist()
 	if !ok {
-		t.Skip("the web viewer is not built into this test binary (make web)")
+		missingTool(t, "the web viewer is not built into this test binary (make web)")
 	}
 	ts := newTestServer(t)
 	index, err := fs.ReadFile(files, "index.html")

@@ -40,6 +40,9 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	if len(e.Set)+len(e.Remove) == 0 {
 		return nil, invalid("body", "the edit is empty: send attribute → new value")
 	}
+	if err := spatial.CheckAttrs(e.Set); err != nil { // before any work: a huge edit fails fast
+		return nil, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	sn, f, err := a.Feature(layer, id)
@@ -103,6 +106,9 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	}
 	if len(changes) == 0 {
 		return f, nil
+	}
+	if err := spatial.CheckEdit(fields, next.Attrs); err != nil {
+		return nil, err
 	}
 	l.Fields = fields
 	l.Version++

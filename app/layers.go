@@ -1,8 +1,8 @@
 package app
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -21,10 +21,13 @@ type LayerRequest struct {
 	Roles    map[string]string // overrides of the detected roles; "" removes a role
 	FileName string
 	Import   *spatial.Import
-	Replace  bool           // replace an existing layer instead of creating a new one
-	Strict   bool           // reject the import on a duplicate or missing parcel code
-	Actor    Actor          // who imports (recorded in the history and the change log)
-	Progress func(done int) // called while features are written
+	Replace  bool // replace an existing layer instead of creating a new one
+	Strict   bool // reject the import on a duplicate or missing parcel code
+	// AllowEmpty lets an import without features create an empty layer or empty one: without
+	// it, an empty file is refused, so that a wrong file never wipes a layer and its ledger.
+	AllowEmpty bool
+	Actor      Actor          // who imports (recorded in the history and the change log)
+	Progress   func(done int) // called while features are written
 }
 
 // CheckNewLayerID reports whether id can name a new layer: valid and not taken. Callers use it
@@ -108,8 +111,11 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(imp.Features) == 0 {
-		return nil, nil, &spatial.InvalidFeaturesError{Problems: imp.Problems, Total: len(imp.Problems)}
+	if len(imp.Features) == 0 && (!req.AllowEmpty || len(imp.Problems) > 0) {
+		if len(imp.Problems) > 0 {
+			return nil, nil, &spatial.InvalidFeaturesError{Problems: imp.Problems, Total: len(imp.Problems)}
+		}
+		return nil, nil, invalid("allow_empty", "the file holds no features: pass allow_empty=true to create or replace a layer with nothing")
 	}
 	if err := derive(ctx, &l, imp.Features, a.index.Layer(l.ControlLayer)); err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -264,7 +265,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	case "Polygon":
 		var c [][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, &geometryIssue{reason: "Polygon coordinates must be an array of rings of [x, y] positions"}
+			return nil, coordinatesIssue(g.Coordinates, "Polygon coordinates must be an array of rings of [x, y] positions")
 		}
 		p, iss := polygonFrom(c)
 		if iss != nil {
@@ -274,7 +275,7 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	case "MultiPolygon":
 		var c [][][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
-			return nil, &geometryIssue{reason: "MultiPolygon coordinates must be an array of polygons"}
+			return nil, coordinatesIssue(g.Coordinates, "MultiPolygon coordinates must be an array of polygons")
 		}
 		mp := make(orb.MultiPolygon, 0, len(c))
 		for i, pc := range c {
@@ -309,6 +310,34 @@ func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
 		p[ri] = r
 	}
 	return p, nil
+}
+
+// coordinatesIssue explains why coordinates did not decode: a number beyond the range of a
+// float64 (1e400, or NaN and Infinity as [replaceNonFinite] rewrites them), else reason.
+func coordinatesIssue(raw json.RawMessage, reason string) *geometryIssue {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return &geometryIssue{reason: reason}
+		}
+		if n, ok := t.(json.Number); ok {
+			if _, ok := finite(&n); !ok {
+				return &geometryIssue{reason: "coordinate is not a finite number (NaN, Infinity or beyond ±1.8e308)"}
+			}
+		}
+	}
+}
+
+// finite returns the value of a JSON number when it is a finite float64 (not null, not beyond
+// ±1.8e308).
+func finite(n *json.Number) (float64, bool) {
+	if n == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(*n), 64)
+	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
 
 func eachPoint(g orb.Geometry, fn func(orb.Point) bool) {
@@ -348,8 +377,9 @@ func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
 }
 
 // replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity (which some writers
-// emit but JSON forbids) to null outside strings, so the feature that holds them can be named
-// in the error instead of the whole document failing to parse.
+// emit but JSON forbids) outside strings to 1e999, a valid JSON number beyond the range of a
+// float64, so that the feature that holds them can be named in the error instead of the whole
+// document failing to parse; such numbers are refused in coordinates and attributes alike.
 func replaceNonFinite(data []byte) []byte {
 	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
 		return data
@@ -374,15 +404,15 @@ func replaceNonFinite(data []byte) []byte {
 		case c == '"':
 			inString = true
 		case bytes.HasPrefix(data[i:], []byte("NaN")):
-			out = append(out, "null"...)
+			out = append(out, "1e999"...)
 			i += 2
 			continue
 		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
-			out = append(out, "null"...)
+			out = append(out, "-1e999"...)
 			i += 8
 			continue
 		case bytes.HasPrefix(data[i:], []byte("Infinity")):
-			out = append(out, "null"...)
+			out = append(out, "1e999"...)
 			i += 7
 			continue
 		}
@@ -398,6 +428,11 @@ func decodeAny(raw json.RawMessage) any {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil
+	}
+	if n, ok := v.(json.Number); ok { // an id such as 1e999 stays text: it must be reportable
+		if _, ok := finite(&n); !ok {
+			return n.String()
+		}
 	}
 	return normalizeValue(v)
 }
@@ -442,6 +477,11 @@ func decodeProperties(raw json.RawMessage) (Attrs, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return Attrs{}, nil
 	}
+	// Decoding JSON replaces bytes that are not UTF-8 with U+FFFD: check the raw bytes of
+	// each key and value first, so that such text is refused rather than silently altered.
+	if !utf8.Valid(raw) {
+		return nil, invalidUTF8(raw)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var m map[string]any
@@ -453,6 +493,35 @@ func decodeProperties(raw json.RawMessage) (Attrs, error) {
 		attrs[k] = normalizeValue(v)
 	}
 	return attrs, nil
+}
+
+// invalidUTF8 names the first member of the JSON object raw whose name or value is not valid
+// UTF-8.
+func invalidUTF8(raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("must be an object")
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := t.(string)
+		name := key // decoded: bytes that are not UTF-8 already show as U+FFFD
+		if !utf8.Valid(raw[start:dec.InputOffset()]) {
+			return fmt.Errorf("the name of attribute %q is not valid UTF-8", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			break
+		}
+		if !utf8.Valid(v) {
+			return fmt.Errorf("attribute %q: the value is not valid UTF-8", name)
+		}
+	}
+	return errors.New("the text is not valid UTF-8")
 }
 
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for

@@ -47,9 +47,13 @@ type SourceFeature struct {
 // the file) rather than assumed: coordinates that look projected are fatal only when it is
 // false.
 //
+// Each feature's attributes must pass [CheckAttrs] (names, finite numbers, valid UTF-8, sizes)
+// or the feature is skipped like one with a bad geometry.
+//
 // Returns an [*InvalidFeaturesError] when the import must be rejected: any problem with
-// opts.Strict, a problem concerning the whole input (projected coordinates without a CRS, or
-// lon/lat coordinates with a projected CRS), or no valid feature at all.
+// opts.Strict, a problem concerning the whole input (projected coordinates without a CRS,
+// lon/lat coordinates with a projected CRS, or a schema that [CheckFields] refuses), or no
+// valid feature at all.
 func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitCRS bool, opts ImportOptions) (*Import, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
@@ -63,6 +67,11 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 		}
 	})
 
+	if fields != nil {
+		if err := CheckFields(fields); err != nil {
+			return nil, schemaError(err)
+		}
+	}
 	imp := &Import{CRS: src}
 	schema := newSchemaBuilder()
 	var total int
@@ -118,6 +127,9 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 		}
 	} else {
 		imp.Fields = schema.fields()
+		if err := CheckFields(imp.Fields); err != nil {
+			return nil, schemaError(err)
+		}
 	}
 	switch {
 	case total > 0 && (opts.Strict || fatal):
@@ -126,6 +138,11 @@ func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitC
 		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
 	}
 	return imp, nil
+}
+
+// schemaError rejects a whole import whose schema breaks a limit of [CheckFields].
+func schemaError(err error) error {
+	return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: err.(*AttributeError).Detail()}}}
 }
 
 // prepared is what [BuildImport] makes of one record before assembling the import: either the
@@ -179,6 +196,9 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 		if attrs, err = decodeProperties(rf.Properties); err != nil {
 			return skip(Problem{Reason: "properties: " + err.Error()})
 		}
+	}
+	if err := CheckAttrs(attrs); err != nil {
+		return skip(Problem{Reason: err.(*AttributeError).Detail()})
 	}
 	return prepared{geom: clean, repairs: repairs, attrs: attrs, areaM2: AreaM2(clean)}
 }

@@ -29,10 +29,10 @@ func needNode(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not on PATH: install Node.js and run `npm ci` in tiles/testdata/mvtclient")
+		missingTool(t, "node not on PATH: install Node.js and run `npm ci` in tiles/testdata/mvtclient")
 	}
 	if _, err := os.Stat(filepath.Join(clientDir, "node_modules", "@mapbox", "vector-tile")); err != nil {
-		t.Skip("node_modules missing: run `npm ci` in tiles/testdata/mvtclient")
+		missingTool(t, "node_modules missing: run `npm ci` in tiles/testdata/mvtclient")
 	}
 	return node
 }
@@ -300,7 +300,7 @@ func TestStyleValidatesWithMapLibre(t *testing.T) {
 	node := needNode(t)
 	validator := filepath.Join(clientDir, "node_modules", "@maplibre", "maplibre-gl-style-spec", "dist", "gl-style-validate.mjs")
 	if _, err := os.Stat(validator); err != nil {
-		t.Skip("style validator missing: run `npm ci` in tiles/testdata/mvtclient")
+		missingTool(t, "style validator missing: run `npm ci` in tiles/testdata/mvtclient")
 	}
 	cty := genCounty(t, countyOptions{Parcels: 50})
 	derived := layerOf("blocks-300")
@@ -328,7 +328,7 @@ func TestStyleValidatesWithMapLibre(t *testing.T) {
 func TestGDALReadsTiles(t *testing.T) {
 	ogrinfo, err := exec.LookPath("ogrinfo")
 	if err != nil {
-		t.Skip("ogrinfo not on PATH (Debian: apt-get install gdal-bin)")
+		missingTool(t, "ogrinfo not on PATH (Debian: apt-get install gdal-bin)")
 	}
 	cty := genCounty(t, countyOptions{Parcels: 600})
 	r := newTestRenderer(t, Options{MaxZoom: 14})

@@ -49,7 +49,7 @@ func havePostGIS(tb testing.TB) {
 			return
 		}
 	}
-	tb.Skip("mudi-bench needs PostgreSQL with PostGIS (Debian: postgresql-15 postgresql-15-postgis-3); skipped")
+	missingTool(tb, "mudi-bench needs PostgreSQL with PostGIS (Debian: postgresql-15 postgresql-15-postgis-3); skipped")
 }
 
 // TestQuickRunAgrees runs the whole harness in -quick mode on a 2 000-parcel county with a

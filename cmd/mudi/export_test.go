@@ -166,7 +166,7 @@ func TestExportEndToEnd(t *testing.T) {
 func TestImportGDALShapefileFromTheCommandLine(t *testing.T) {
 	ogr2ogr, err := exec.LookPath("ogr2ogr")
 	if err != nil {
-		t.Skip("ogr2ogr not installed (Debian gdal-bin; .ci/run installs it)")
+		missingTool(t, "ogr2ogr not installed (Debian gdal-bin; .ci/run installs it)")
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/mudi-gis/mudi/fixtures"
 )
 
+// runFixtures runs "mudi fixtures …": args are the arguments after "fixtures", subcommand
+// included ("generate -n 100000 --seed 1 -o DIR"), as fixtures.Run takes them.
 func runFixtures(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "generate" {
-		fmt.Fprintln(stderr, "usage: mudi fixtures generate -n 100000 --seed 1 -o DIR")
-		return usageError{}
-	}
-	if err := fixtures.Run(args[1:], stdout); err != nil {
+	if err := fixtures.Run(args, stdout); err != nil {
 		return usageError{err.Error()}
 	}
 	return nil

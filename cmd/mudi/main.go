@@ -1,10 +1,13 @@
-// Command mudi is the mudi service and its tools: serve, import, export, analyze, fixtures.
+// Command mudi is the mudi service and its tools: serve, import, export, analyze, fixtures,
+// version, healthcheck.
 //
 //	mudi serve [--addr :8080] [--data ./mudi-data] [--no-sample]
 //	mudi import FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace]
 //	mudi analyze small-parcels|outside-control|contiguous-blocks [--layer ID] [--max-mu 50] … [-o out.geojson]
 //	mudi export --layer ID --format geojson|csv|shp|gpkg [--crs EPSG:4549] [--encoding GBK] -o FILE
 //	mudi fixtures generate -n 100000 --seed 1 -o DIR
+//	mudi version
+//	mudi healthcheck [--addr :8080]
 //
 // Every flag has a MUDI_* environment twin (see README.md).
 package main
@@ -55,6 +58,8 @@ Usage:
                 [--tolerance-m 20] [--status a,b|*] [--filter CQL2] [--bbox w,s,e,n] [-o out.geojson] [--data DIR]
   mudi export   --layer ID [--format geojson|csv|shp|gpkg] [--crs EPSG:4549] [--encoding GBK] [--data DIR] -o FILE
   mudi fixtures generate -n 100000 --seed 1 -o DIR
+  mudi version
+  mudi healthcheck [--addr :8080]   exit 0 when GET /healthz on this machine answers 200
 
 Run 'mudi COMMAND -h' for the flags of a command.
 `
@@ -76,6 +81,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return runExport(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "fixtures":
 		return runFixtures(args[1:], stdout, stderr)
+	case "version":
+		return runVersion(args[1:], stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

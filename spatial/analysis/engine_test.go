@@ -263,6 +263,13 @@ func TestRunErrors(t *testing.T) {
 	if _, err := Run(cctx, parcels, nil, ContiguousBlocks(nil, nil, 0, nil)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
+	// A filter is not evaluated once the context is done: the selection checks it.
+	calls := 0
+	spec := SmallParcels(1e9)
+	spec.Filter = func(*spatial.Feature) bool { calls++; return true }
+	if _, err := Run(cctx, parcels, nil, spec); !errors.Is(err, context.Canceled) || calls != 0 {
+		t.Errorf("cancelled with a filter: %v after %d filter calls, want context.Canceled after none", err, calls)
+	}
 }
 
 func TestDerive(t *testing.T) {

@@ -66,13 +66,13 @@ func startPostGIS(tb testing.TB) *pgCluster {
 	tb.Helper()
 	bin, why := findPostgres()
 	if bin == "" {
-		tb.Skip("PostGIS cross-check skipped: " + why)
+		missingTool(tb, "PostGIS cross-check skipped: "+why)
 	}
 	c := &pgCluster{bin: bin}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: run it as the postgres user the package creates.
 		if _, err := user.Lookup("postgres"); err != nil {
-			tb.Skip("PostGIS cross-check skipped: running as root and there is no postgres user")
+			missingTool(tb, "PostGIS cross-check skipped: running as root and there is no postgres user")
 		}
 		c.as = "postgres"
 	}

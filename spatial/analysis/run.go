@@ -137,7 +137,10 @@ func selectMembers(ctx context.Context, s *spatial.Snapshot, spec *Spec, recompu
 		}
 	}
 	ms := make([]member, 0, len(cands))
-	for _, f := range cands {
+	for i, f := range cands {
+		if i%1024 == 0 && ctx.Err() != nil { // a filter may cost up to ~0.1 ms per feature
+			return nil, ctx.Err()
+		}
 		if f.Geometry == nil || len(f.Polygons()) == 0 {
 			continue
 		}

@@ -134,6 +134,35 @@ func boxPolygon(lo, hi orb.Point) orb.Polygon {
 	return orb.Polygon{{lo, {hi[0], lo[1]}, hi, {lo[0], hi[1]}, lo}}
 }
 
+// vertices returns how many vertices s has once converted to lon/lat in c (see convertRing),
+// without converting it.
+func (s *shape) vertices(c crs.CRS) int {
+	switch s.kind {
+	case "POINT":
+		return 1
+	case "BBOX":
+		if c.Geographic() {
+			return 10 // two boxes across the antimeridian
+		}
+		return 4*maxPieces + 1
+	}
+	n := 0
+	for _, pg := range s.polys {
+		for _, ring := range pg {
+			n += len(ring)
+			if c.Geographic() {
+				continue
+			}
+			for i := 1; i < len(ring); i++ {
+				p, q := ring[i], ring[i-1]
+				d := math.Hypot(p[0]-q[0], p[1]-q[1])
+				n += min(max(int(math.Ceil(d/maxSegmentM)), 1), maxPieces) - 1
+			}
+		}
+	}
+	return n
+}
+
 // convertRing converts a ring as written to lon/lat; edges of a projected ring are densified.
 func convertRing(ring orb.Ring, c crs.CRS, conv func(orb.Point) (orb.Point, error)) (orb.Ring, error) {
 	out := make(orb.Ring, 0, len(ring))

@@ -16,8 +16,23 @@ import (
 // the stack.
 const maxDepth = 64
 
+// Limits on the size of a filter. Evaluating a filter costs time per feature in proportion to
+// its terms, and a filter arrives in a public GET: without a bound, a chain of a million ORs
+// would cost seconds of CPU per request.
+const (
+	// MaxBytes is the longest filter text, in bytes.
+	MaxBytes = 64 << 10
+	// MaxTerms is the most terms a filter may hold: properties and values (each value of an
+	// IN list is one), TRUE and FALSE predicates, and S_INTERSECTS predicates.
+	MaxTerms = 2000
+	// MaxVertices is the most vertices the geometry literals of a filter may have together,
+	// after the edges of projected literals are densified.
+	MaxVertices = 100_000
+)
+
 // Parse parses CQL2 text whose geometry literals are in CRS84 (longitude, latitude). It
-// returns a *[SyntaxError] pointing at the first problem.
+// returns a *[SyntaxError] pointing at the first problem, including a filter over the limits
+// [MaxBytes], [MaxTerms] or [MaxVertices].
 func Parse(text string) (*Expr, error) { return ParseCRS(text, crs.CRS84) }
 
 // ParseCRS parses CQL2 text whose geometry literals are in c, with the axis order of c's
@@ -26,6 +41,9 @@ func Parse(text string) (*Expr, error) { return ParseCRS(text, crs.CRS84) }
 func ParseCRS(text string, c crs.CRS) (*Expr, error) {
 	if c == (crs.CRS{}) {
 		return nil, errors.New("cql2: CRS not set")
+	}
+	if len(text) > MaxBytes {
+		return nil, &SyntaxError{Pos: MaxBytes, Msg: fmt.Sprintf("the filter is %d bytes long; at most %d are allowed", len(text), MaxBytes)}
 	}
 	toks, err := lex(text)
 	if err != nil {
@@ -43,9 +61,19 @@ func ParseCRS(text string, c crs.CRS) (*Expr, error) {
 }
 
 type parser struct {
-	toks []token
-	i    int
-	crs  crs.CRS
+	toks     []token
+	i        int
+	crs      crs.CRS
+	terms    int // terms so far (see MaxTerms)
+	vertices int // vertices of geometry literals so far (see MaxVertices)
+}
+
+// term counts one term at byte pos and fails past [MaxTerms].
+func (p *parser) countTerm(pos int) error {
+	if p.terms++; p.terms > MaxTerms {
+		return p.errorf(pos, "the filter has more than %d terms (properties, values, TRUE/FALSE, S_INTERSECTS)", MaxTerms)
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -148,8 +176,14 @@ func (p *parser) factor(depth int) (node, error) {
 		}
 		return x, nil
 	case p.isKeyword(t, "S_INTERSECTS"):
+		if err := p.countTerm(t.pos); err != nil {
+			return nil, err
+		}
 		return p.intersects()
 	case (p.isKeyword(t, "TRUE") || p.isKeyword(t, "FALSE")) && !p.startsPredicate(p.peekAt(1)):
+		if err := p.countTerm(t.pos); err != nil {
+			return nil, err
+		}
 		p.next()
 		return &boolConst{v: keyword(t.text) == "TRUE"}, nil
 	case t.kind == tIdent && isSpatialKeyword(keyword(t.text)):
@@ -269,6 +303,9 @@ func (p *parser) predicate() (node, error) {
 // scalar = property | 'string' | [-|+] number | TRUE | FALSE | DATE('…') | TIMESTAMP('…')
 func (p *parser) scalar() (scalar, error) {
 	t := p.next()
+	if err := p.countTerm(t.pos); err != nil {
+		return nil, err
+	}
 	switch t.kind {
 	case tQuotedIdent:
 		return &propRef{name: t.text, pos: t.pos}, nil
@@ -459,6 +496,9 @@ func (p *parser) shape() (*shape, error) {
 				return nil, p.unexpected(sep, `"," or ")"`)
 			}
 		}
+	}
+	if p.vertices += s.vertices(p.crs); p.vertices > MaxVertices {
+		return nil, p.errorf(t.pos, "%s: the geometry literals have more than %d vertices (edges in a projected CRS count a vertex every %g m)", s.kind, MaxVertices, maxSegmentM)
 	}
 	if err := s.resolve(p.crs); err != nil {
 		return nil, p.errorf(t.pos, "%s: %v", s.kind, err)

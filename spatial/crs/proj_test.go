@@ -250,7 +250,7 @@ func TestPROJReference(t *testing.T) {
 // TestPROJLive compares with PROJ on fresh random positions, when cs2cs is installed.
 func TestPROJLive(t *testing.T) {
 	if _, err := exec.LookPath("cs2cs"); err != nil {
-		t.Skip("cs2cs (Debian package proj-bin) is not on PATH: skipping the live comparison with PROJ; " +
+		missingTool(t, "cs2cs (Debian package proj-bin) is not on PATH: skipping the live comparison with PROJ; "+
 			"TestPROJReference still compares with the committed PROJ values")
 	}
 	rng := rand.New(rand.NewPCG(20240601, 4549))

@@ -148,7 +148,7 @@ func TestESRIWKT(t *testing.T) {
 // (Debian package proj-bin) is installed.
 func TestESRIWKTMatchesPROJ(t *testing.T) {
 	if _, err := exec.LookPath("projinfo"); err != nil {
-		t.Skip("projinfo (Debian package proj-bin) is not on PATH; TestESRIWKT still checks fixed texts")
+		missingTool(t, "projinfo (Debian package proj-bin) is not on PATH; TestESRIWKT still checks fixed texts")
 	}
 	if testing.Short() {
 		t.Skip("runs projinfo 45 times; skipped in -short mode")

@@ -96,13 +96,17 @@ func readDBFHeader(r io.Reader, file string, size int64) (*dbfHeader, error) {
 }
 
 // nameFields decodes the field names (trap: Shapefile libraries leave them raw), makes them
-// unique and sets the field kinds.
-func (h *dbfHeader) nameFields(dec *decoder) []spatial.Field {
+// unique and sets the field kinds. A name that is not valid in the encoding is a
+// [*FileError] for file.
+func (h *dbfHeader) nameFields(dec *decoder, file string) ([]spatial.Field, error) {
 	seen := map[string]bool{}
 	out := make([]spatial.Field, len(h.fields))
 	for i := range h.fields {
 		f := &h.fields[i]
-		name := dec.name(f.rawName)
+		name, err := dec.name(f.rawName)
+		if err != nil {
+			return nil, fileErr(file, 0, "the name of field %d: %v", i+1, err)
+		}
 		if name == "" {
 			name = fmt.Sprintf("field_%d", i+1)
 		}
@@ -132,7 +136,7 @@ func (h *dbfHeader) nameFields(dec *decoder) []spatial.Field {
 		}
 		out[i] = spatial.Field{Name: name, Type: f.kind}
 	}
-	return out
+	return out, nil
 }
 
 // dbfReader reads the records of a .dbf after its header.
@@ -247,5 +251,5 @@ func (f *dbfField) value(raw []byte, dec *decoder) (any, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	return dec.text(b), nil
+	return dec.text(b)
 }

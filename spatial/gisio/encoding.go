@@ -1,6 +1,7 @@
 package gisio
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -66,24 +67,52 @@ func newDecoder(e Encoding) *decoder {
 	return &decoder{enc: e, dec: e.codec().NewDecoder()}
 }
 
-// text decodes b; invalid sequences become U+FFFD.
-func (d *decoder) text(b []byte) string {
+// text decodes b. Bytes that are not valid in the encoding are an error (naming the first
+// offending byte offset), never silently replaced: the decoders of GBK and GB18030 would turn
+// them into U+FFFD.
+func (d *decoder) text(b []byte) (string, error) {
 	if d.enc == UTF8 || isASCII(b) {
-		if utf8.Valid(b) {
-			return string(b)
+		if !utf8.Valid(b) {
+			return "", d.invalid(b, validUTF8Prefix(b))
 		}
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		return string(b), nil
+	}
+	if d.enc == GBK || d.enc == GB18030 {
+		if n := validGBPrefix(b, d.enc == GB18030); n < len(b) {
+			return "", d.invalid(b, n)
+		}
 	}
 	s, err := d.dec.Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+	// A well-formed sequence with no character assigned decodes to U+FFFD, which GBK lacks
+	// (GB18030 has it, as 84 31 A4 37).
+	if err != nil || bytes.ContainsRune(s, utf8.RuneError) && !(d.enc == GB18030 && bytes.Contains(b, []byte{0x84, 0x31, 0xA4, 0x37})) {
+		return "", fmt.Errorf("the text is not valid %s (a byte sequence with no character)", d.enc)
 	}
-	return string(s)
+	return string(s), nil
+}
+
+// invalid reports the bytes of b from offset n as invalid in the encoding.
+func (d *decoder) invalid(b []byte, n int) error {
+	end := min(n+4, len(b))
+	return fmt.Errorf("the text is not valid %s (bytes % X at offset %d)", d.enc, b[n:end], n)
+}
+
+// validUTF8Prefix returns the length of the longest prefix of b that is valid UTF-8.
+func validUTF8Prefix(b []byte) int {
+	i := 0
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return i
 }
 
 // name decodes a field name. Writers that cut long names at 10 bytes sometimes split the last
 // character (GDAL does so in UTF-8): an incomplete trailing sequence is dropped.
-func (d *decoder) name(b []byte) string {
+func (d *decoder) name(b []byte) (string, error) {
 	switch d.enc {
 	case UTF8:
 		for len(b) > 0 && !utf8.Valid(b) {
@@ -113,7 +142,11 @@ func isASCII(b []byte) bool {
 // validGBKPrefix returns the length of the longest prefix of b that is valid GBK/GB18030: ASCII,
 // two-byte sequences (lead 0x81–0xFE, trail 0x40–0xFE except 0x7F) and GB18030 four-byte
 // sequences.
-func validGBKPrefix(b []byte) int {
+func validGBKPrefix(b []byte) int { return validGBPrefix(b, true) }
+
+// validGBPrefix is [validGBKPrefix], with four-byte sequences only when fourByte is set (they
+// are GB18030's, not GBK's).
+func validGBPrefix(b []byte, fourByte bool) int {
 	i := 0
 	for i < len(b) {
 		c := b[i]
@@ -125,7 +158,7 @@ func validGBKPrefix(b []byte) int {
 			switch {
 			case t >= 0x40 && t <= 0xFE && t != 0x7F:
 				i += 2
-			case t >= 0x30 && t <= 0x39 && i+3 < len(b) &&
+			case fourByte && t >= 0x30 && t <= 0x39 && i+3 < len(b) &&
 				b[i+2] >= 0x81 && b[i+2] <= 0xFE && b[i+3] >= 0x30 && b[i+3] <= 0x39:
 				i += 4
 			default:

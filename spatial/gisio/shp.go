@@ -190,7 +190,10 @@ func readShapefile(open opener, set map[string]string, opts ReadOptions) (*spati
 	}
 	info.Encoding = enc
 	dec := newDecoder(enc)
-	fields := h.nameFields(dec)
+	fields, err := h.nameFields(dec, dbfName)
+	if err != nil {
+		return nil, info, err
+	}
 	dbf := newDBFReader(dbfBuf, h, dbfName)
 
 	var offsets []int64 // record offsets from the .shx, in bytes

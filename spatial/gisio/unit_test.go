@@ -3,6 +3,7 @@ package gisio
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,8 @@ func TestEncodingComesFromParameterCPGLDIDOrDetection(t *testing.T) {
 	noLDID := func(p map[string][]byte) map[string][]byte { p = noCPG(p); p["county.dbf"][29] = 0; return p }
 	cpg936 := clone(gbk)
 	cpg936["county.cpg"] = []byte("936\r\n")
+	wrongCPG := clone(utf)
+	wrongCPG["county.cpg"] = []byte("GBK")
 	tests := []struct {
 		name     string
 		parts    map[string][]byte
@@ -94,7 +97,7 @@ func TestEncodingComesFromParameterCPGLDIDOrDetection(t *testing.T) {
 		{"GBK from the language driver id without a .cpg", noCPG(gbk), "", GBK, "ldid", true},
 		{"GBK detected from the bytes", noLDID(gbk), "", GBK, "detected", true},
 		{"UTF-8 detected from the bytes", noCPG(utf), "", UTF8, "detected", true},
-		{"the parameter overrides the .cpg", gbk, "UTF-8", UTF8, "parameter", false},
+		{"the parameter overrides the .cpg", wrongCPG, "UTF-8", UTF8, "parameter", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,5 +184,54 @@ func TestNullShapesAndPointsAreProblemsOfTheirRecord(t *testing.T) {
 	}
 	if _, _, err := readZipBytes(zipOf(t, parts, ""), ReadOptions{Strict: true}); err == nil {
 		t.Error("strict accepted a null shape")
+	}
+}
+
+// TestTextInvalidInTheDeclaredEncodingIsRefused reproduces item 6: bytes that are not valid in
+// the encoding were replaced with U+FFFD and stored.
+func TestTextInvalidInTheDeclaredEncodingIsRefused(t *testing.T) {
+	gbk := shapefileParts(t, 10, WriteOptions{CRS: crs.EPSG4490, Encoding: "GBK"})
+	for _, strict := range []bool{false, true} {
+		_, _, err := readZipBytes(zipOf(t, gbk, ""), ReadOptions{Encoding: "UTF-8", Strict: strict})
+		var ie *spatial.InvalidFeaturesError
+		if !errors.As(err, &ie) || len(ie.Problems) == 0 {
+			t.Fatalf("strict %v: err = %v, want every feature refused", strict, err)
+		}
+		if p := ie.Problems[0]; p.SourceID != 1 || !strings.Contains(p.Reason, "attributes: field XZQMC: the text is not valid UTF-8 (bytes ") {
+			t.Errorf("strict %v: first problem = %+v", strict, p)
+		}
+	}
+}
+
+func TestDecoderText(t *testing.T) {
+	tests := []struct {
+		name    string
+		enc     Encoding
+		in      []byte
+		want    string
+		wantErr string
+	}{
+		{"UTF-8", UTF8, []byte("浙江"), "浙江", ""},
+		{"UTF-8 cut inside a character", UTF8, []byte("浙江")[:4], "", "not valid UTF-8 (bytes E6 at offset 3)"},
+		{"GBK", GBK, []byte{0xD5, 0xE3, 0xBD, 0xAD}, "浙江", ""},
+		{"GBK lead byte without trail", GBK, []byte{0xD5, 0xE3, 0xBD}, "", "not valid GBK (bytes BD at offset 2)"},
+		{"GBK trail byte 0x7F", GBK, []byte{0x41, 0xD5, 0x7F}, "", "not valid GBK (bytes D5 7F at offset 1)"},
+		{"GB18030 four-byte sequence", GB18030, []byte{0x81, 0x30, 0x81, 0x30}, "\u0080", ""},
+		{"four-byte sequence is not GBK", GBK, []byte{0x81, 0x30, 0x81, 0x30}, "", "not valid GBK (bytes 81 30 81 30 at offset 0)"},
+		{"Latin-1 has no invalid byte", Latin1, []byte{0xE9, 0xFF}, "éÿ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := newDecoder(tt.enc).text(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("text = %q, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("text = %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }
