@@ -226,16 +226,6 @@ func only(names ...string) func(string) bool {
 	}
 }
 
-// ogcHref returns the absolute URL of path with query q, built from the request's scheme and
-// host.
-func ogcHref(c *echo.Context, path string, q url.Values) string {
-	u := baseURL(c) + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
-}
-
 // withParam returns a copy of q with name set to value ("" removes it).
 func withParam(q url.Values, name, value string) url.Values {
 	out := url.Values{}
@@ -251,17 +241,17 @@ func withParam(q url.Values, name, value string) url.Values {
 }
 
 // selfLinks returns the self and alternate links of a resource at path in format cur.
-func selfLinks(c *echo.Context, path string, q url.Values, cur format, jsonType string) []link {
+func (s *Server) selfLinks(c *echo.Context, path string, q url.Values, cur format, jsonType string) []link {
 	jsonQ, htmlQ := withParam(q, "f", "json"), withParam(q, "f", "html")
 	if cur == formatJSON {
 		return []link{
-			{Href: ogcHref(c, path, withParam(q, "f", "")), Rel: "self", Type: jsonType, Title: "this document"},
-			{Href: ogcHref(c, path, htmlQ), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
+			{Href: s.href(c, path, withParam(q, "f", "")), Rel: "self", Type: jsonType, Title: "this document"},
+			{Href: s.href(c, path, htmlQ), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
 		}
 	}
 	return []link{
-		{Href: ogcHref(c, path, htmlQ), Rel: "self", Type: mimeHTML, Title: "this document"},
-		{Href: ogcHref(c, path, jsonQ), Rel: "alternate", Type: jsonType, Title: "this document as JSON"},
+		{Href: s.href(c, path, htmlQ), Rel: "self", Type: mimeHTML, Title: "this document"},
+		{Href: s.href(c, path, jsonQ), Rel: "alternate", Type: jsonType, Title: "this document as JSON"},
 	}
 }
 
@@ -273,13 +263,13 @@ func (s *Server) ogcLanding(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	links := append(selfLinks(c, "/ogc", nil, fm, echo.MIMEApplicationJSON),
-		link{Href: ogcHref(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
-		link{Href: ogcHref(c, "/ogc/api", url.Values{"f": {"html"}}), Rel: "service-doc", Type: mimeHTML, Title: "the API documentation"},
-		link{Href: ogcHref(c, "/ogc/conformance", nil), Rel: "conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
-		link{Href: ogcHref(c, "/ogc/conformance", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
-		link{Href: ogcHref(c, "/ogc/collections", nil), Rel: "data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
-		link{Href: ogcHref(c, "/ogc/collections", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
+	links := append(s.selfLinks(c, "/ogc", nil, fm, echo.MIMEApplicationJSON),
+		link{Href: s.href(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
+		link{Href: s.href(c, "/ogc/api", url.Values{"f": {"html"}}), Rel: "service-doc", Type: mimeHTML, Title: "the API documentation"},
+		link{Href: s.href(c, "/ogc/conformance", nil), Rel: "conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
+		link{Href: s.href(c, "/ogc/conformance", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
+		link{Href: s.href(c, "/ogc/collections", nil), Rel: "data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
+		link{Href: s.href(c, "/ogc/collections", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
 	)
 	doc := map[string]any{
 		"title":       "mudi 亩地",
@@ -300,7 +290,7 @@ func (s *Server) ogcConformance(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	links := selfLinks(c, "/ogc/conformance", nil, fm, echo.MIMEApplicationJSON)
+	links := s.selfLinks(c, "/ogc/conformance", nil, fm, echo.MIMEApplicationJSON)
 	if fm == formatHTML {
 		return s.renderHTML(c, "conformance", htmlPage{Title: "Conformance", Links: links, Data: conformance})
 	}
@@ -338,14 +328,14 @@ func (s *Server) collectionView(c *echo.Context, sn *spatial.Snapshot) ogcCollec
 		ID: l.ID, Title: l.Title, ItemType: "feature", CRS: ogcCRSURIs(), StorageCRS: crs.CRS84.URI(),
 		Description: strings.TrimSpace(kindNames[l.Kind] + " layer, " + strconv.Itoa(sn.Len()) + " features, version " + strconv.FormatUint(l.Version, 10)),
 		Links: []link{
-			{Href: ogcHref(c, path, nil), Rel: "self", Type: echo.MIMEApplicationJSON, Title: "this collection"},
-			{Href: ogcHref(c, path, url.Values{"f": {"html"}}), Rel: "alternate", Type: mimeHTML, Title: "this collection as HTML"},
-			{Href: ogcHref(c, path+"/items", nil), Rel: "items", Type: mimeGeoJSON, Title: "the features"},
-			{Href: ogcHref(c, path+"/items", url.Values{"f": {"html"}}), Rel: "items", Type: mimeHTML, Title: "the features as HTML"},
-			{Href: ogcHref(c, path+"/queryables", nil), Rel: relQueryables, Type: mimeSchemaJSON, Title: "queryable properties"},
-			{Href: ogcHref(c, path+"/queryables", nil), Rel: "queryables", Type: mimeSchemaJSON, Title: "queryable properties"},
-			{Href: ogcHref(c, "/tiles/"+url.PathEscape(l.ID)+".json", nil), Rel: "tiles", Type: echo.MIMEApplicationJSON, Title: "vector tiles (TileJSON 3.0.0)"},
-			{Href: ogcHref(c, "/api/layers/"+url.PathEscape(l.ID), nil), Rel: "related", Type: echo.MIMEApplicationJSON, Title: "layer metadata in the mudi API: fields, roles, source"},
+			{Href: s.href(c, path, nil), Rel: "self", Type: echo.MIMEApplicationJSON, Title: "this collection"},
+			{Href: s.href(c, path, url.Values{"f": {"html"}}), Rel: "alternate", Type: mimeHTML, Title: "this collection as HTML"},
+			{Href: s.href(c, path+"/items", nil), Rel: "items", Type: mimeGeoJSON, Title: "the features"},
+			{Href: s.href(c, path+"/items", url.Values{"f": {"html"}}), Rel: "items", Type: mimeHTML, Title: "the features as HTML"},
+			{Href: s.href(c, path+"/queryables", nil), Rel: relQueryables, Type: mimeSchemaJSON, Title: "queryable properties"},
+			{Href: s.href(c, path+"/queryables", nil), Rel: "queryables", Type: mimeSchemaJSON, Title: "queryable properties"},
+			{Href: s.href(c, "/tiles/"+url.PathEscape(l.ID)+".json", nil), Rel: "tiles", Type: echo.MIMEApplicationJSON, Title: "vector tiles (TileJSON 3.0.0)"},
+			{Href: s.href(c, "/api/layers/"+url.PathEscape(l.ID), nil), Rel: "related", Type: echo.MIMEApplicationJSON, Title: "layer metadata in the mudi API: fields, roles, source"},
 		},
 	}
 	if sn.Len() > 0 {
@@ -372,7 +362,7 @@ func (s *Server) ogcCollections(c *echo.Context) error {
 	for i, sn := range snaps {
 		cols[i] = s.collectionView(c, sn)
 	}
-	links := selfLinks(c, "/ogc/collections", nil, fm, echo.MIMEApplicationJSON)
+	links := s.selfLinks(c, "/ogc/collections", nil, fm, echo.MIMEApplicationJSON)
 	if fm == formatHTML {
 		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Links: links, Data: cols})
 	}
@@ -503,7 +493,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 	}
 	doc := map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
-		"$id":                  ogcHref(c, path, nil),
+		"$id":                  s.href(c, path, nil),
 		"type":                 "object",
 		"title":                sn.Layer.Title,
 		"description":          "Properties of " + sn.Layer.ID + " usable in filter (CQL2 text) and as query parameters of its items",
@@ -517,7 +507,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 		}
 		sort.Strings(names)
 		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title,
-			Links: selfLinks(c, path, nil, fm, mimeSchemaJSON), Data: map[string]any{"names": names, "props": props}})
+			Links: s.selfLinks(c, path, nil, fm, mimeSchemaJSON), Data: map[string]any{"names": names, "props": props}})
 	}
 	return sendJSON(c, http.StatusOK, mimeSchemaJSON, doc)
 }

@@ -95,22 +95,22 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if fm == formatHTML {
 		ct = mimeHTML
 	}
-	links := itemLinks(c, path, q, fm)
+	links := s.itemLinks(c, path, q, fm)
 	lim := strconv.Itoa(limit)
 	if offset+len(page) < len(matched) {
 		next := withParam(withParam(q, "offset", strconv.Itoa(offset+len(page))), "limit", lim)
-		links = append(links, link{Href: ogcHref(c, path, next), Rel: "next", Type: ct, Title: "next page"})
+		links = append(links, link{Href: s.href(c, path, next), Rel: "next", Type: ct, Title: "next page"})
 	}
 	if offset > 0 {
 		prev := withParam(withParam(q, "offset", strconv.Itoa(max(0, min(offset, len(matched))-limit))), "limit", lim)
-		links = append(links, link{Href: ogcHref(c, path, prev), Rel: "prev", Type: ct, Title: "previous page"})
+		links = append(links, link{Href: s.href(c, path, prev), Rel: "prev", Type: ct, Title: "previous page"})
 	}
-	links = append(links, link{Href: ogcHref(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
+	links = append(links, link{Href: s.href(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
 	c.Response().Header().Set("Content-Crs", "<"+out.URI()+">")
 
 	if fm == formatHTML {
 		return s.renderHTML(c, "items", htmlPage{Title: sn.Layer.Title, Links: links,
-			Data: itemsPage(c, sn, qs, page, offset, len(matched))})
+			Data: s.itemsPage(c, sn, qs, page, offset, len(matched))})
 	}
 	fc := ogcFeatureCollection{Type: "FeatureCollection", Features: make([]ogcFeature, len(page)),
 		NumberMatched: len(matched), NumberReturned: len(page),
@@ -124,16 +124,16 @@ func (s *Server) ogcItems(c *echo.Context) error {
 }
 
 // itemLinks returns self (the request as made) and alternate (the other format) links.
-func itemLinks(c *echo.Context, path string, q url.Values, fm format) []link {
+func (s *Server) itemLinks(c *echo.Context, path string, q url.Values, fm format) []link {
 	if fm == formatHTML {
 		return []link{
-			{Href: ogcHref(c, path, q), Rel: "self", Type: mimeHTML, Title: "this document"},
-			{Href: ogcHref(c, path, withParam(q, "f", "json")), Rel: "alternate", Type: mimeGeoJSON, Title: "this document as GeoJSON"},
+			{Href: s.href(c, path, q), Rel: "self", Type: mimeHTML, Title: "this document"},
+			{Href: s.href(c, path, withParam(q, "f", "json")), Rel: "alternate", Type: mimeGeoJSON, Title: "this document as GeoJSON"},
 		}
 	}
 	return []link{
-		{Href: ogcHref(c, path, q), Rel: "self", Type: mimeGeoJSON, Title: "this document"},
-		{Href: ogcHref(c, path, withParam(q, "f", "html")), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
+		{Href: s.href(c, path, q), Rel: "self", Type: mimeGeoJSON, Title: "this document"},
+		{Href: s.href(c, path, withParam(q, "f", "html")), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
 	}
 }
 
@@ -157,8 +157,8 @@ func (s *Server) ogcItem(c *echo.Context) error {
 		return notFound("collection %q has no feature %q", sn.Layer.ID, raw)
 	}
 	path := "/ogc/collections/" + url.PathEscape(sn.Layer.ID) + "/items/" + raw
-	links := append(itemLinks(c, path, c.QueryParams(), fm),
-		link{Href: ogcHref(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
+	links := append(s.itemLinks(c, path, c.QueryParams(), fm),
+		link{Href: s.href(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
 	c.Response().Header().Set("Content-Crs", "<"+out.URI()+">")
 	if fm == formatHTML {
 		return s.renderHTML(c, "item", htmlPage{Title: fmt.Sprintf("%s #%d", sn.Layer.Title, f.ID), Links: links,

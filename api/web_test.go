@@ -44,7 +44,7 @@ func newViewerServer(t testing.TB, basemapURL string) *testServer {
 func placeholderServer(t testing.TB) *testServer {
 	t.Helper()
 	ts := newTestServer(t)
-	v := newViewer(web.Placeholder(), false, "")
+	v := newViewer(web.Placeholder(), false, "", ts.srv.publicBase)
 	e := echo.NewWithConfig(echo.Config{HTTPErrorHandler: ts.srv.handleError})
 	e.GET("/", v.index)
 	e.GET("/assets/*", v.asset)
