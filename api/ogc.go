@@ -43,6 +43,7 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
@@ -115,7 +116,7 @@ func (s *Server) ogcRoutes() []Route {
 		{Name: "filter", Type: "string", Description: "CQL2-text filter over the queryables, e.g. XZQMC = '柯城区' AND area_mu < 50 AND S_INTERSECTS(geometry, BBOX(118.8, 28.9, 118.9, 29))"},
 		{Name: "filter-lang", Type: "string", Description: "language of filter", Enum: []string{"cql2-text"}},
 		crsP("filter-crs", "CRS URI of the geometry literals in filter (default CRS84)"),
-		{Name: "datetime", Type: "string", Description: "accepted for compatibility; mudi's collections have no temporal extent, so it selects nothing away"},
+		{Name: "datetime", Type: "string", Description: "features whose temporal property (the supply date GDRQ, or the field of the layer's temporal role; a whole day in UTC) intersects an RFC 3339 instant or date, or an interval start/end with .. for an open end, e.g. 2020-01-01T00:00:00Z/..; 400 for a collection without a temporal property"},
 	}
 	ogcBad := map[int]string{400: respBad, 404: "unknown collection"}
 	withOK := func(m map[int]string, ok string) map[int]string {
@@ -143,6 +144,9 @@ func (s *Server) ogcRoutes() []Route {
 		{Method: "GET", Path: "/ogc/collections/:id/queryables", Handler: s.ogcQueryables, OperationID: "getQueryables", Tag: "ogc",
 			Summary: "Properties usable in filter and as query parameters (JSON Schema 2020-12)", Params: []Param{id, f}, Produces: mimeSchemaJSON,
 			Responses: withOK(ogcBad, "the queryables")},
+		{Method: "GET", Path: "/ogc/collections/:id/schema", Handler: s.ogcSchema, OperationID: "getSchema", Tag: "ogc",
+			Summary: "Schema of the features (JSON Schema 2020-12, OGC API – Features Part 5): property types, titles, read-only computed attributes, MultiPolygon geometry", Params: []Param{id, f}, Produces: mimeSchemaJSON,
+			Responses: withOK(ogcBad, "the schema")},
 		{Method: "GET", Path: "/ogc/collections/:id/items", Handler: s.ogcItems, OperationID: "getItems", Tag: "ogc",
 			Summary: "Features in id order, paged by limit and offset, filtered by bbox, filter and queryable=value parameters (e.g. DKBH=KC-001)",
 			Params:  items, Produces: mimeGeoJSON, Responses: withOK(ogcBad, "a page of features (FeatureCollection with numberMatched, numberReturned and next/prev links)")},
@@ -334,6 +338,7 @@ func (s *Server) collectionView(c *echo.Context, sn *spatial.Snapshot) ogcCollec
 			{Href: s.href(c, path+"/items", url.Values{"f": {"html"}}), Rel: "items", Type: mimeHTML, Title: "the features as HTML"},
 			{Href: s.href(c, path+"/queryables", nil), Rel: relQueryables, Type: mimeSchemaJSON, Title: "queryable properties"},
 			{Href: s.href(c, path+"/queryables", nil), Rel: "queryables", Type: mimeSchemaJSON, Title: "queryable properties"},
+			{Href: s.href(c, path+"/schema", nil), Rel: relSchema, Type: mimeSchemaJSON, Title: "schema of the features (MultiPolygon geometry)"},
 			{Href: s.href(c, "/tiles/"+url.PathEscape(l.ID)+".json", nil), Rel: "tiles", Type: echo.MIMEApplicationJSON, Title: "vector tiles (TileJSON 3.0.0)"},
 			{Href: s.href(c, "/api/layers/"+url.PathEscape(l.ID), nil), Rel: "related", Type: echo.MIMEApplicationJSON, Title: "layer metadata in the mudi API: fields, roles, source"},
 		},
@@ -345,6 +350,9 @@ func (s *Server) collectionView(c *echo.Context, sn *spatial.Snapshot) ogcCollec
 			"bbox": [][]float64{v.bound},
 			"crs":  crs.CRS84.URI(),
 		}}
+		if from, to, ok := temporalExtent(sn); ok {
+			v.Extent["temporal"] = map[string]any{"interval": [][]string{{from, to}}, "trs": trsGregorian}
+		}
 	}
 	return v
 }
@@ -440,7 +448,7 @@ func queryables(l spatial.Layer) []queryable {
 	}
 	var out []queryable
 	for _, f := range l.Fields {
-		if spatial.IsDerivedKey(f.Name) || f.Name == "geometry" {
+		if computedProperty(f.Name) || f.Name == "geometry" {
 			continue
 		}
 		q := queryable{Name: f.Name, Title: f.Alias, Type: "string"}
@@ -476,7 +484,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 	path := "/ogc/collections/" + url.PathEscape(sn.Layer.ID) + "/queryables"
 	qs := queryables(sn.Layer)
 	props := map[string]any{
-		"geometry": map[string]any{"title": "geometry", "format": "geometry-polygon-or-multipolygon", "x-ogc-role": "primary-geometry"},
+		"geometry": map[string]any{"title": "geometry", "format": "geometry-multipolygon", "x-ogc-role": "primary-geometry"},
 	}
 	for _, q := range qs {
 		p := map[string]any{"type": q.Type}

@@ -76,7 +76,7 @@ type itemView struct {
 
 func itemPage(sn *spatial.Snapshot, qs []queryable, f *spatial.Feature) itemView {
 	b := f.Bound()
-	v := itemView{ID: f.ID, Geometry: f.Geometry.GeoJSONType(),
+	v := itemView{ID: f.ID, Geometry: multiPolygon(f.Geometry).GeoJSONType(),
 		Bound: fmt.Sprintf("%.7f, %.7f, %.7f, %.7f", b.Min[0], b.Min[1], b.Max[0], b.Max[1])}
 	props := f.Properties()
 	seen := map[string]bool{}

@@ -76,7 +76,8 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDatetime(q.Get("datetime")); err != nil {
+	inTime, err := datetimeFilter(&sn.Layer, q.Get("datetime"))
+	if err != nil {
 		return err
 	}
 	expr, err := itemsFilter(q, sn.Layer, qs)
@@ -86,6 +87,9 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	matched, err := selectFeatures(c.Request().Context(), sn, expr)
 	if err != nil {
 		return err
+	}
+	if inTime != nil {
+		matched = keepFeatures(matched, inTime)
 	}
 	start := min(offset, len(matched))
 	page := matched[start:min(start+limit, len(matched))]
@@ -173,13 +177,24 @@ func (s *Server) ogcItem(c *echo.Context) error {
 	return sendJSON(c, http.StatusOK, mimeGeoJSON, of)
 }
 
-// toOGCFeature converts f to its GeoJSON form with coordinates in out, in out's axis order.
+// toOGCFeature converts f to its GeoJSON form with coordinates in out, in out's axis order,
+// its geometry always a MultiPolygon ([multiPolygon]).
 func toOGCFeature(f *spatial.Feature, out crs.CRS) (ogcFeature, error) {
-	g, err := outGeometry(f.Geometry, out)
+	g, err := outGeometry(multiPolygon(f.Geometry), out)
 	if err != nil {
 		return ogcFeature{}, badParam("crs", "feature %d lies outside the area where %s is defined", f.ID, out)
 	}
 	return ogcFeature{Type: "Feature", ID: uint64(f.ID), Geometry: geojson.NewGeometry(g), Properties: f.Properties()}, nil
+}
+
+// multiPolygon returns a polygon as a MultiPolygon of one member, and any other geometry as it
+// is. Collections declare MultiPolygon as their geometry type (schema, queryables), and clients
+// that fix a layer's type from the first features (QGIS, GDAL) then read every feature.
+func multiPolygon(g orb.Geometry) orb.Geometry {
+	if p, ok := g.(orb.Polygon); ok {
+		return orb.MultiPolygon{p}
+	}
+	return g
 }
 
 // outGeometry returns g (lon/lat) in c, with the axes in the order c's URI defines: latitude
@@ -225,38 +240,6 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 		return 0, badParam(name, "%d is too large", n)
 	}
 	return int(n), nil
-}
-
-// checkDatetime checks the syntax of datetime: an RFC 3339 date-time or date, or an interval
-// of two with ".." or "" for an open end. mudi's collections have no temporal properties, so
-// a valid datetime removes no feature.
-func checkDatetime(v string) error {
-	if v == "" {
-		return nil
-	}
-	instant := func(s string) bool {
-		if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return true
-		}
-		_, err := time.Parse("2006-01-02", s)
-		return err == nil
-	}
-	parts := strings.Split(v, "/")
-	switch {
-	case len(parts) == 1 && instant(v):
-		return nil
-	case len(parts) == 2 && (parts[0] != ".." && parts[0] != "" || parts[1] != ".." && parts[1] != ""):
-		ok := true
-		for _, p := range parts {
-			if p != ".." && p != "" && !instant(p) {
-				ok = false
-			}
-		}
-		if ok {
-			return nil
-		}
-	}
-	return badParam("datetime", "%q is not an RFC 3339 date-time, date or interval (a/b, with .. for an open end)", v)
 }
 
 // itemsFilter combines bbox, filter and the queryable=value parameters into one filter; nil
