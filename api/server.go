@@ -117,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 			AllowOrigins:  []string{"*"},
 			ExposeHeaders: []string{"ETag", "Location", "X-Request-ID", "Content-Crs", "Link"},
 		}),
+		gzipResponses,
 		s.timeout,
 	)
 	s.echo = e
