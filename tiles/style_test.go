@@ -156,3 +156,93 @@ func TestStyleColoursWithMapLibreFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestStyleUsesOnlyWhatOlderQGISConverts checks the default style against what QGIS 3.22's
+// MapLibre style converter understands, which the QGIS tests cannot run (they have 3.40): in
+// filters only the legacy forms all, any, none, has, in, !in and == on a property name with
+// string or number values; fill colours and opacities constant (3.22 reads no case, match or
+// step in a colour; it skips the layer's fill otherwise); widths only as zoom interpolations.
+func TestStyleUsesOnlyWhatOlderQGISConverts(t *testing.T) {
+	cty := genCounty(t, countyOptions{Parcels: 300})
+	derived := layerOf("blocks")
+	derived.Layer.Kind = spatial.KindDerived
+	statusRole := spatial.NewSnapshot(spatial.Layer{ID: "parcels-2024", Kind: spatial.KindParcels,
+		Roles: map[string]string{"status": "状态"}}, nil)
+	b, err := Style("mudi", []*spatial.Snapshot{cty.parcels, cty.control, derived, statusRole}, "http://localhost/tiles/x.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var style struct {
+		Layers []struct {
+			ID     string         `json:"id"`
+			Type   string         `json:"type"`
+			Filter []any          `json:"filter"`
+			Paint  map[string]any `json:"paint"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(b, &style); err != nil {
+		t.Fatal(err)
+	}
+	var checkFilter func(id string, f []any)
+	checkFilter = func(id string, f []any) {
+		op, _ := f[0].(string)
+		switch op {
+		case "all", "any", "none":
+			if len(f) < 2 {
+				t.Errorf("%s: %s of nothing", id, op)
+			}
+			for _, x := range f[1:] {
+				sub, ok := x.([]any)
+				if !ok {
+					t.Errorf("%s: %s holds %v", id, op, x)
+					continue
+				}
+				checkFilter(id, sub)
+			}
+		case "has", "in", "!in", "==":
+			if _, ok := f[1].(string); !ok {
+				t.Errorf("%s: %s on %v, not a property name", id, op, f[1])
+			}
+			if op == "has" && len(f) != 2 || op == "==" && len(f) != 3 {
+				t.Errorf("%s: %v", id, f)
+			}
+			for _, v := range f[2:] {
+				switch v.(type) {
+				case string, float64:
+				default:
+					t.Errorf("%s: %s with the value %#v (only strings and numbers convert)", id, op, v)
+				}
+			}
+		default:
+			t.Errorf("%s: filter operator %q", id, op)
+		}
+	}
+	fills := 0
+	for _, l := range style.Layers {
+		if l.Filter != nil {
+			checkFilter(l.ID, l.Filter)
+		}
+		for k, v := range l.Paint {
+			switch k {
+			case "fill-color", "line-color", "background-color":
+				if _, ok := v.(string); !ok {
+					t.Errorf("%s: %s is %v, not a constant colour", l.ID, k, v)
+				}
+			case "fill-opacity", "line-opacity":
+				if _, ok := v.(float64); !ok {
+					t.Errorf("%s: %s is %v, not a constant", l.ID, k, v)
+				}
+			case "line-width":
+				if e, ok := v.([]any); !ok || e[0] != "interpolate" {
+					t.Errorf("%s: line-width %v", l.ID, v)
+				}
+			}
+		}
+		if l.Type == "fill" {
+			fills++
+		}
+	}
+	if fills != 4+1+4 {
+		t.Errorf("%d fill layers, want 4 per parcels layer and 1 per derived layer", fills)
+	}
+}
