@@ -160,7 +160,7 @@ func TestViewerAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refs := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllSubmatch(index, -1)
+	refs := regexp.MustCompile(`(?:src|href)="\.?(/assets/[^"]+)"`).FindAllSubmatch(index, -1)
 	if len(refs) < 2 {
 		t.Fatalf("index.html names %d assets", len(refs))
 	}
