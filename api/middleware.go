@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -99,6 +100,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int64("bytes", size),
 			slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000),
 		)
+		if r.URL.RawQuery != "" {
+			attrs = append(attrs, slog.String("query", redactQuery(r.URL.RawQuery)))
+		}
 		if z := c.Param("z"); z != "" {
 			attrs = append(attrs, slog.String("z", z), slog.String("x", c.Param("x")),
 				slog.String("y", strings.TrimSuffix(strings.TrimSuffix(c.Param("y"), ".mvt"), ".pbf")))
@@ -106,6 +110,25 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		return err
 	}
+}
+
+// redactQuery returns a raw query string for the access log with the value of every key
+// parameter (an API key) replaced by REDACTED; the rest is kept as the client sent it.
+func redactQuery(raw string) string {
+	if !strings.Contains(raw, "key") {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		name, _, _ := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if strings.EqualFold(strings.TrimSpace(name), "key") {
+			parts[i] = "key=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
 }
 
 // limitBody caps request bodies; reading past the cap fails with *http.MaxBytesError (→ 413).

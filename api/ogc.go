@@ -43,6 +43,7 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
@@ -115,7 +116,7 @@ func (s *Server) ogcRoutes() []Route {
 		{Name: "filter", Type: "string", Description: "CQL2-text filter over the queryables, e.g. XZQMC = '柯城区' AND area_mu < 50 AND S_INTERSECTS(geometry, BBOX(118.8, 28.9, 118.9, 29))"},
 		{Name: "filter-lang", Type: "string", Description: "language of filter", Enum: []string{"cql2-text"}},
 		crsP("filter-crs", "CRS URI of the geometry literals in filter (default CRS84)"),
-		{Name: "datetime", Type: "string", Description: "accepted for compatibility; mudi's collections have no temporal extent, so it selects nothing away"},
+		{Name: "datetime", Type: "string", Description: "features whose temporal property (the supply date GDRQ, or the field of the layer's temporal role; a whole day in UTC) intersects an RFC 3339 instant or date, or an interval start/end with .. for an open end, e.g. 2020-01-01T00:00:00Z/..; 400 for a collection without a temporal property"},
 	}
 	ogcBad := map[int]string{400: respBad, 404: "unknown collection"}
 	withOK := func(m map[int]string, ok string) map[int]string {
@@ -143,6 +144,9 @@ func (s *Server) ogcRoutes() []Route {
 		{Method: "GET", Path: "/ogc/collections/:id/queryables", Handler: s.ogcQueryables, OperationID: "getQueryables", Tag: "ogc",
 			Summary: "Properties usable in filter and as query parameters (JSON Schema 2020-12)", Params: []Param{id, f}, Produces: mimeSchemaJSON,
 			Responses: withOK(ogcBad, "the queryables")},
+		{Method: "GET", Path: "/ogc/collections/:id/schema", Handler: s.ogcSchema, OperationID: "getSchema", Tag: "ogc",
+			Summary: "Schema of the features (JSON Schema 2020-12, OGC API – Features Part 5): property types, titles, read-only computed attributes, MultiPolygon geometry", Params: []Param{id, f}, Produces: mimeSchemaJSON,
+			Responses: withOK(ogcBad, "the schema")},
 		{Method: "GET", Path: "/ogc/collections/:id/items", Handler: s.ogcItems, OperationID: "getItems", Tag: "ogc",
 			Summary: "Features in id order, paged by limit and offset, filtered by bbox, filter and queryable=value parameters (e.g. DKBH=KC-001)",
 			Params:  items, Produces: mimeGeoJSON, Responses: withOK(ogcBad, "a page of features (FeatureCollection with numberMatched, numberReturned and next/prev links)")},
@@ -226,16 +230,6 @@ func only(names ...string) func(string) bool {
 	}
 }
 
-// ogcHref returns the absolute URL of path with query q, built from the request's scheme and
-// host.
-func ogcHref(c *echo.Context, path string, q url.Values) string {
-	u := baseURL(c) + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
-}
-
 // withParam returns a copy of q with name set to value ("" removes it).
 func withParam(q url.Values, name, value string) url.Values {
 	out := url.Values{}
@@ -251,17 +245,17 @@ func withParam(q url.Values, name, value string) url.Values {
 }
 
 // selfLinks returns the self and alternate links of a resource at path in format cur.
-func selfLinks(c *echo.Context, path string, q url.Values, cur format, jsonType string) []link {
+func (s *Server) selfLinks(c *echo.Context, path string, q url.Values, cur format, jsonType string) []link {
 	jsonQ, htmlQ := withParam(q, "f", "json"), withParam(q, "f", "html")
 	if cur == formatJSON {
 		return []link{
-			{Href: ogcHref(c, path, withParam(q, "f", "")), Rel: "self", Type: jsonType, Title: "this document"},
-			{Href: ogcHref(c, path, htmlQ), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
+			{Href: s.href(c, path, withParam(q, "f", "")), Rel: "self", Type: jsonType, Title: "this document"},
+			{Href: s.href(c, path, htmlQ), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
 		}
 	}
 	return []link{
-		{Href: ogcHref(c, path, htmlQ), Rel: "self", Type: mimeHTML, Title: "this document"},
-		{Href: ogcHref(c, path, jsonQ), Rel: "alternate", Type: jsonType, Title: "this document as JSON"},
+		{Href: s.href(c, path, htmlQ), Rel: "self", Type: mimeHTML, Title: "this document"},
+		{Href: s.href(c, path, jsonQ), Rel: "alternate", Type: jsonType, Title: "this document as JSON"},
 	}
 }
 
@@ -273,13 +267,13 @@ func (s *Server) ogcLanding(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	links := append(selfLinks(c, "/ogc", nil, fm, echo.MIMEApplicationJSON),
-		link{Href: ogcHref(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
-		link{Href: ogcHref(c, "/ogc/api", url.Values{"f": {"html"}}), Rel: "service-doc", Type: mimeHTML, Title: "the API documentation"},
-		link{Href: ogcHref(c, "/ogc/conformance", nil), Rel: "conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
-		link{Href: ogcHref(c, "/ogc/conformance", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
-		link{Href: ogcHref(c, "/ogc/collections", nil), Rel: "data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
-		link{Href: ogcHref(c, "/ogc/collections", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
+	links := append(s.selfLinks(c, "/ogc", nil, fm, echo.MIMEApplicationJSON),
+		link{Href: s.href(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
+		link{Href: s.href(c, "/ogc/api", url.Values{"f": {"html"}}), Rel: "service-doc", Type: mimeHTML, Title: "the API documentation"},
+		link{Href: s.href(c, "/ogc/conformance", nil), Rel: "conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
+		link{Href: s.href(c, "/ogc/conformance", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/conformance", Type: echo.MIMEApplicationJSON, Title: "conformance classes implemented"},
+		link{Href: s.href(c, "/ogc/collections", nil), Rel: "data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
+		link{Href: s.href(c, "/ogc/collections", nil), Rel: "http://www.opengis.net/def/rel/ogc/1.0/data", Type: echo.MIMEApplicationJSON, Title: "the feature collections"},
 	)
 	doc := map[string]any{
 		"title":       "mudi 亩地",
@@ -300,7 +294,7 @@ func (s *Server) ogcConformance(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	links := selfLinks(c, "/ogc/conformance", nil, fm, echo.MIMEApplicationJSON)
+	links := s.selfLinks(c, "/ogc/conformance", nil, fm, echo.MIMEApplicationJSON)
 	if fm == formatHTML {
 		return s.renderHTML(c, "conformance", htmlPage{Title: "Conformance", Links: links, Data: conformance})
 	}
@@ -338,14 +332,15 @@ func (s *Server) collectionView(c *echo.Context, sn *spatial.Snapshot) ogcCollec
 		ID: l.ID, Title: l.Title, ItemType: "feature", CRS: ogcCRSURIs(), StorageCRS: crs.CRS84.URI(),
 		Description: strings.TrimSpace(kindNames[l.Kind] + " layer, " + strconv.Itoa(sn.Len()) + " features, version " + strconv.FormatUint(l.Version, 10)),
 		Links: []link{
-			{Href: ogcHref(c, path, nil), Rel: "self", Type: echo.MIMEApplicationJSON, Title: "this collection"},
-			{Href: ogcHref(c, path, url.Values{"f": {"html"}}), Rel: "alternate", Type: mimeHTML, Title: "this collection as HTML"},
-			{Href: ogcHref(c, path+"/items", nil), Rel: "items", Type: mimeGeoJSON, Title: "the features"},
-			{Href: ogcHref(c, path+"/items", url.Values{"f": {"html"}}), Rel: "items", Type: mimeHTML, Title: "the features as HTML"},
-			{Href: ogcHref(c, path+"/queryables", nil), Rel: relQueryables, Type: mimeSchemaJSON, Title: "queryable properties"},
-			{Href: ogcHref(c, path+"/queryables", nil), Rel: "queryables", Type: mimeSchemaJSON, Title: "queryable properties"},
-			{Href: ogcHref(c, "/tiles/"+url.PathEscape(l.ID)+".json", nil), Rel: "tiles", Type: echo.MIMEApplicationJSON, Title: "vector tiles (TileJSON 3.0.0)"},
-			{Href: ogcHref(c, "/api/layers/"+url.PathEscape(l.ID), nil), Rel: "related", Type: echo.MIMEApplicationJSON, Title: "layer metadata in the mudi API: fields, roles, source"},
+			{Href: s.href(c, path, nil), Rel: "self", Type: echo.MIMEApplicationJSON, Title: "this collection"},
+			{Href: s.href(c, path, url.Values{"f": {"html"}}), Rel: "alternate", Type: mimeHTML, Title: "this collection as HTML"},
+			{Href: s.href(c, path+"/items", nil), Rel: "items", Type: mimeGeoJSON, Title: "the features"},
+			{Href: s.href(c, path+"/items", url.Values{"f": {"html"}}), Rel: "items", Type: mimeHTML, Title: "the features as HTML"},
+			{Href: s.href(c, path+"/queryables", nil), Rel: relQueryables, Type: mimeSchemaJSON, Title: "queryable properties"},
+			{Href: s.href(c, path+"/queryables", nil), Rel: "queryables", Type: mimeSchemaJSON, Title: "queryable properties"},
+			{Href: s.href(c, path+"/schema", nil), Rel: relSchema, Type: mimeSchemaJSON, Title: "schema of the features (MultiPolygon geometry)"},
+			{Href: s.href(c, "/tiles/"+url.PathEscape(l.ID)+".json", nil), Rel: "tiles", Type: echo.MIMEApplicationJSON, Title: "vector tiles (TileJSON 3.0.0)"},
+			{Href: s.href(c, "/api/layers/"+url.PathEscape(l.ID), nil), Rel: "related", Type: echo.MIMEApplicationJSON, Title: "layer metadata in the mudi API: fields, roles, source"},
 		},
 	}
 	if sn.Len() > 0 {
@@ -355,6 +350,9 @@ func (s *Server) collectionView(c *echo.Context, sn *spatial.Snapshot) ogcCollec
 			"bbox": [][]float64{v.bound},
 			"crs":  crs.CRS84.URI(),
 		}}
+		if from, to, ok := temporalExtent(sn); ok {
+			v.Extent["temporal"] = map[string]any{"interval": [][]string{{from, to}}, "trs": trsGregorian}
+		}
 	}
 	return v
 }
@@ -372,7 +370,7 @@ func (s *Server) ogcCollections(c *echo.Context) error {
 	for i, sn := range snaps {
 		cols[i] = s.collectionView(c, sn)
 	}
-	links := selfLinks(c, "/ogc/collections", nil, fm, echo.MIMEApplicationJSON)
+	links := s.selfLinks(c, "/ogc/collections", nil, fm, echo.MIMEApplicationJSON)
 	if fm == formatHTML {
 		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Links: links, Data: cols})
 	}
@@ -457,7 +455,7 @@ func queryables(l spatial.Layer) []queryable {
 	derived := computedQueryables(l.Kind)
 	var out []queryable
 	for _, f := range l.Fields {
-		if spatial.IsDerivedKey(f.Name) || f.Name == "geometry" {
+		if computedProperty(f.Name) || f.Name == "geometry" {
 			continue
 		}
 		out = append(out, queryable{Name: f.Name, Title: f.Alias, Type: jsonSchemaType(f.Type), Date: f.Type == spatial.FieldDate})
@@ -482,7 +480,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 	path := "/ogc/collections/" + url.PathEscape(sn.Layer.ID) + "/queryables"
 	qs := queryables(sn.Layer)
 	props := map[string]any{
-		"geometry": map[string]any{"title": "geometry", "format": "geometry-polygon-or-multipolygon", "x-ogc-role": "primary-geometry"},
+		"geometry": map[string]any{"title": "geometry", "format": "geometry-multipolygon", "x-ogc-role": "primary-geometry"},
 	}
 	for _, q := range qs {
 		p := map[string]any{"type": q.Type}
@@ -502,7 +500,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 	}
 	doc := map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
-		"$id":                  ogcHref(c, path, nil),
+		"$id":                  s.href(c, path, nil),
 		"type":                 "object",
 		"title":                sn.Layer.Title,
 		"description":          "Properties of " + sn.Layer.ID + " usable in filter (CQL2 text) and as query parameters of its items",
@@ -516,7 +514,7 @@ func (s *Server) ogcQueryables(c *echo.Context) error {
 		}
 		sort.Strings(names)
 		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title,
-			Links: selfLinks(c, path, nil, fm, mimeSchemaJSON), Data: map[string]any{"names": names, "props": props}})
+			Links: s.selfLinks(c, path, nil, fm, mimeSchemaJSON), Data: map[string]any{"names": names, "props": props}})
 	}
 	return sendJSON(c, http.StatusOK, mimeSchemaJSON, doc)
 }

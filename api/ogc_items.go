@@ -77,7 +77,8 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDatetime(q.Get("datetime")); err != nil {
+	inTime, err := datetimeFilter(&sn.Layer, q.Get("datetime"))
+	if err != nil {
 		return err
 	}
 	expr, err := itemsFilter(q, sn.Layer, qs)
@@ -88,6 +89,9 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if inTime != nil {
+		matched = keepFeatures(matched, inTime)
+	}
 	start := min(offset, len(matched))
 	page := matched[start:min(start+limit, len(matched))]
 
@@ -96,22 +100,22 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if fm == formatHTML {
 		ct = mimeHTML
 	}
-	links := itemLinks(c, path, q, fm)
+	links := s.itemLinks(c, path, q, fm)
 	lim := strconv.Itoa(limit)
 	if offset+len(page) < len(matched) {
 		next := withParam(withParam(q, "offset", strconv.Itoa(offset+len(page))), "limit", lim)
-		links = append(links, link{Href: ogcHref(c, path, next), Rel: "next", Type: ct, Title: "next page"})
+		links = append(links, link{Href: s.href(c, path, next), Rel: "next", Type: ct, Title: "next page"})
 	}
 	if offset > 0 {
 		prev := withParam(withParam(q, "offset", strconv.Itoa(max(0, min(offset, len(matched))-limit))), "limit", lim)
-		links = append(links, link{Href: ogcHref(c, path, prev), Rel: "prev", Type: ct, Title: "previous page"})
+		links = append(links, link{Href: s.href(c, path, prev), Rel: "prev", Type: ct, Title: "previous page"})
 	}
-	links = append(links, link{Href: ogcHref(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
+	links = append(links, link{Href: s.href(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
 	c.Response().Header().Set("Content-Crs", "<"+out.URI()+">")
 
 	if fm == formatHTML {
 		return s.renderHTML(c, "items", htmlPage{Title: sn.Layer.Title, Links: links,
-			Data: itemsPage(c, sn, qs, page, offset, len(matched))})
+			Data: s.itemsPage(c, sn, qs, page, offset, len(matched))})
 	}
 	fc := ogcFeatureCollection{Type: "FeatureCollection", Features: make([]ogcFeature, len(page)),
 		NumberMatched: len(matched), NumberReturned: len(page),
@@ -125,16 +129,16 @@ func (s *Server) ogcItems(c *echo.Context) error {
 }
 
 // itemLinks returns self (the request as made) and alternate (the other format) links.
-func itemLinks(c *echo.Context, path string, q url.Values, fm format) []link {
+func (s *Server) itemLinks(c *echo.Context, path string, q url.Values, fm format) []link {
 	if fm == formatHTML {
 		return []link{
-			{Href: ogcHref(c, path, q), Rel: "self", Type: mimeHTML, Title: "this document"},
-			{Href: ogcHref(c, path, withParam(q, "f", "json")), Rel: "alternate", Type: mimeGeoJSON, Title: "this document as GeoJSON"},
+			{Href: s.href(c, path, q), Rel: "self", Type: mimeHTML, Title: "this document"},
+			{Href: s.href(c, path, withParam(q, "f", "json")), Rel: "alternate", Type: mimeGeoJSON, Title: "this document as GeoJSON"},
 		}
 	}
 	return []link{
-		{Href: ogcHref(c, path, q), Rel: "self", Type: mimeGeoJSON, Title: "this document"},
-		{Href: ogcHref(c, path, withParam(q, "f", "html")), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
+		{Href: s.href(c, path, q), Rel: "self", Type: mimeGeoJSON, Title: "this document"},
+		{Href: s.href(c, path, withParam(q, "f", "html")), Rel: "alternate", Type: mimeHTML, Title: "this document as HTML"},
 	}
 }
 
@@ -158,8 +162,8 @@ func (s *Server) ogcItem(c *echo.Context) error {
 		return notFound("collection %q has no feature %q", sn.Layer.ID, raw)
 	}
 	path := "/ogc/collections/" + url.PathEscape(sn.Layer.ID) + "/items/" + raw
-	links := append(itemLinks(c, path, c.QueryParams(), fm),
-		link{Href: ogcHref(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
+	links := append(s.itemLinks(c, path, c.QueryParams(), fm),
+		link{Href: s.href(c, "/ogc/collections/"+url.PathEscape(sn.Layer.ID), nil), Rel: "collection", Type: echo.MIMEApplicationJSON, Title: sn.Layer.Title})
 	c.Response().Header().Set("Content-Crs", "<"+out.URI()+">")
 	if fm == formatHTML {
 		return s.renderHTML(c, "item", htmlPage{Title: fmt.Sprintf("%s #%d", sn.Layer.Title, f.ID), Links: links,
@@ -174,13 +178,24 @@ func (s *Server) ogcItem(c *echo.Context) error {
 	return sendJSON(c, http.StatusOK, mimeGeoJSON, of)
 }
 
-// toOGCFeature converts f to its GeoJSON form with coordinates in out, in out's axis order.
+// toOGCFeature converts f to its GeoJSON form with coordinates in out, in out's axis order,
+// its geometry always a MultiPolygon ([multiPolygon]).
 func toOGCFeature(f *spatial.Feature, out crs.CRS) (ogcFeature, error) {
-	g, err := outGeometry(f.Geometry, out)
+	g, err := outGeometry(multiPolygon(f.Geometry), out)
 	if err != nil {
 		return ogcFeature{}, badParam("crs", "feature %d lies outside the area where %s is defined", f.ID, out)
 	}
 	return ogcFeature{Type: "Feature", ID: uint64(f.ID), Geometry: geojson.NewGeometry(g), Properties: f.Properties()}, nil
+}
+
+// multiPolygon returns a polygon as a MultiPolygon of one member, and any other geometry as it
+// is. Collections declare MultiPolygon as their geometry type (schema, queryables), and clients
+// that fix a layer's type from the first features (QGIS, GDAL) then read every feature.
+func multiPolygon(g orb.Geometry) orb.Geometry {
+	if p, ok := g.(orb.Polygon); ok {
+		return orb.MultiPolygon{p}
+	}
+	return g
 }
 
 // outGeometry returns g (lon/lat) in c, with the axes in the order c's URI defines: latitude
@@ -226,38 +241,6 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 		return 0, badParam(name, "%d is too large", n)
 	}
 	return int(n), nil
-}
-
-// checkDatetime checks the syntax of datetime: an RFC 3339 date-time or date, or an interval
-// of two with ".." or "" for an open end. mudi's collections have no temporal properties, so
-// a valid datetime removes no feature.
-func checkDatetime(v string) error {
-	if v == "" {
-		return nil
-	}
-	instant := func(s string) bool {
-		if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return true
-		}
-		_, err := time.Parse("2006-01-02", s)
-		return err == nil
-	}
-	parts := strings.Split(v, "/")
-	switch {
-	case len(parts) == 1 && instant(v):
-		return nil
-	case len(parts) == 2 && (parts[0] != ".." && parts[0] != "" || parts[1] != ".." && parts[1] != ""):
-		ok := true
-		for _, p := range parts {
-			if p != ".." && p != "" && !instant(p) {
-				ok = false
-			}
-		}
-		if ok {
-			return nil
-		}
-	}
-	return badParam("datetime", "%q is not an RFC 3339 date-time, date or interval (a/b, with .. for an open end)", v)
 }
 
 // itemsFilter combines bbox, filter and the queryable=value parameters into one filter; nil

@@ -242,7 +242,7 @@ func (s *Server) openAPIJSON(c *echo.Context) error {
 	if err := checkParams(c.QueryParams(), only()); err != nil {
 		return err
 	}
-	return sendJSON(c, http.StatusOK, "", s.openAPI(baseURL(c)))
+	return sendJSON(c, http.StatusOK, "", s.openAPI(s.publicBase(c)))
 }
 
 // ogcAPI serves GET /ogc/api: the OpenAPI document (service-desc), or with f=html the page
@@ -257,10 +257,10 @@ func (s *Server) ogcAPI(c *echo.Context) error {
 	}
 	if fm == formatHTML {
 		return s.renderHTML(c, "api", htmlPage{Title: "mudi API", Data: s.apiDocRoutes(),
-			Links: []link{{Href: ogcHref(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "OpenAPI 3.0 document"},
-				{Href: ogcHref(c, "/ogc", url.Values{"f": {"html"}}), Rel: "up", Type: mimeHTML, Title: "landing page"}}})
+			Links: []link{{Href: s.href(c, "/ogc/api", nil), Rel: "service-desc", Type: mimeOpenAPI, Title: "OpenAPI 3.0 document"},
+				{Href: s.href(c, "/ogc", url.Values{"f": {"html"}}), Rel: "up", Type: mimeHTML, Title: "landing page"}}})
 	}
-	return sendJSON(c, http.StatusOK, mimeOpenAPI, s.openAPI(baseURL(c)))
+	return sendJSON(c, http.StatusOK, mimeOpenAPI, s.openAPI(s.publicBase(c)))
 }
 
 // apiDocRoute is one route as the HTML API documentation shows it.

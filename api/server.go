@@ -39,6 +39,11 @@ type Config struct {
 	// BasemapURL is the web viewer's optional raster basemap, an XYZ URL template such as
 	// Tianditu's with a key (see [CheckBasemapURL]); "" shows a plain background.
 	BasemapURL string
+
+	// PublicURL is the URL clients reach the server under, e.g. https://gis.example.org/mudi
+	// behind a reverse proxy (see [CheckPublicURL]); "" derives it from each request and its
+	// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix headers.
+	PublicURL string
 }
 
 // Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use. Its
@@ -79,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 		middleware.Recover(),
 		securityHeaders,
 		s.cors,
+		gzipResponses,
 		s.timeout,
 	)
 	s.echo = e

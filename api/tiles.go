@@ -150,21 +150,6 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// baseURL is the scheme and host the client used, for the absolute URLs that TileJSON and
-// styles need.
-func baseURL(c *echo.Context) string {
-	r := c.Request()
-	scheme := c.Scheme()
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
-	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/ ,") {
-		host = h
-	}
-	return scheme + "://" + host
-}
-
 // tileJSON serves GET /tiles/{layers}.json (TileJSON 3.0.0).
 func (s *Server) tileJSON(c *echo.Context) error {
 	list, ok := strings.CutSuffix(c.Param("layers"), ".json")
@@ -175,7 +160,7 @@ func (s *Server) tileJSON(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tj := s.tiles.Renderer().TileJSON(snaps, baseURL(c)+"/tiles/"+list+"/{z}/{x}/{y}.mvt")
+	tj := s.tiles.Renderer().TileJSON(snaps, s.publicBase(c)+"/tiles/"+list+"/{z}/{x}/{y}.mvt")
 	return sendJSON(c, http.StatusOK, "", tj)
 }
 
@@ -200,7 +185,7 @@ func (s *Server) style(c *echo.Context) error {
 	for i, sn := range snaps {
 		ids[i] = sn.Layer.ID
 	}
-	b, err := tiles.Style(name, snaps, baseURL(c)+"/tiles/"+strings.Join(ids, ",")+".json")
+	b, err := tiles.Style(name, snaps, s.publicBase(c)+"/tiles/"+strings.Join(ids, ",")+".json")
 	if err != nil {
 		return err
 	}

@@ -49,10 +49,11 @@ func CheckBasemapURL(u string) error {
 
 // viewer serves the embedded web viewer.
 type viewer struct {
-	files  fs.FS
-	built  bool
-	config []byte // the body of /viewer/config.json
-	csp    string // Content-Security-Policy of the page
+	files   fs.FS
+	built   bool
+	basemap string                       // the raster basemap's URL template, "" for none
+	base    func(c *echo.Context) string // the request's public base URL ([Server.publicBase])
+	csp     string                       // Content-Security-Policy of the page
 
 	mu       sync.Mutex
 	prepared map[string]*viewerFile
@@ -70,14 +71,17 @@ type viewerFile struct {
 type viewerConfig struct {
 	// BasemapURL is the raster basemap's XYZ URL template; "" means a plain background.
 	BasemapURL string `json:"basemap_url"`
-	// StyleURL is the MapLibre style the viewer draws mudi's layers with.
+	// StyleURL is the MapLibre style the viewer draws mudi's layers with: its path, under the
+	// path prefix of the public base.
 	StyleURL string `json:"style_url"`
+	// APIBase is the public base URL of the server (scheme, host and any path prefix a reverse
+	// proxy adds, without a trailing slash), which the API paths follow.
+	APIBase string `json:"api_base"`
 	// Built is false when the binary carries the placeholder page instead of the viewer.
 	Built bool `json:"built"`
 }
 
-func newViewer(files fs.FS, built bool, basemapURL string) *viewer {
-	cfg, _ := jsonBytes(viewerConfig{BasemapURL: basemapURL, StyleURL: "/styles/default.json", Built: built})
+func newViewer(files fs.FS, built bool, basemapURL string, base func(*echo.Context) string) *viewer {
 	extra := ""
 	if basemapURL != "" {
 		p, _ := url.Parse(basemapURL) // checked by CheckBasemapURL
@@ -89,7 +93,7 @@ func newViewer(files fs.FS, built bool, basemapURL string) *viewer {
 	csp := "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data: blob:" + extra + "; connect-src 'self'" + extra + "; font-src 'self'; " +
 		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
-	return &viewer{files: files, built: built, config: cfg, csp: csp, prepared: map[string]*viewerFile{}}
+	return &viewer{files: files, built: built, basemap: basemapURL, base: base, csp: csp, prepared: map[string]*viewerFile{}}
 }
 
 func jsonBytes(v any) ([]byte, error) {
@@ -106,7 +110,7 @@ func (s *Server) webRoutes() []Route {
 		basemap = ""
 	}
 	files, built := web.Files()
-	v := newViewer(files, built, basemap)
+	v := newViewer(files, built, basemap, s.publicBase)
 	return []Route{
 		{Method: "GET", Path: "/", Handler: v.index, OperationID: "viewer", Tag: "web",
 			Summary:  "The web viewer (zh-CN map of the layers, analyses and statistics), or a page explaining how to build it",
@@ -115,7 +119,7 @@ func (s *Server) webRoutes() []Route {
 			Summary:  "The viewer's scripts, styles and images (content-hashed names, cached for a year)",
 			Produces: "application/octet-stream", Responses: map[int]string{200: "the file", 304: "not modified", 404: "no such file"}},
 		{Method: "GET", Path: "/viewer/config.json", Handler: v.configJSON, OperationID: "viewerConfig", Tag: "web",
-			Summary:   "The viewer's settings: basemap_url (raster XYZ template, empty for none) and style_url",
+			Summary:   "The viewer's settings: basemap_url (raster XYZ template, empty for none), style_url and api_base (the public base URL)",
 			Responses: map[int]string{200: "the settings"}},
 	}
 }
@@ -149,8 +153,13 @@ func (v *viewer) asset(c *echo.Context) error {
 }
 
 func (v *viewer) configJSON(c *echo.Context) error {
+	base := v.base(c)
+	prefix := "" // the path part of the base: the style stays same-origin for the page's CSP
+	if u, err := url.Parse(base); err == nil {
+		prefix = u.Path
+	}
 	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, v.config)
+	return sendJSON(c, http.StatusOK, "", viewerConfig{BasemapURL: v.basemap, StyleURL: prefix + "/styles/default.json", APIBase: base, Built: v.built})
 }
 
 // send writes f, gzipped when the client accepts it, with cache-control cache, an ETag and 304

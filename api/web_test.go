@@ -29,7 +29,7 @@ func newViewerServer(t testing.TB, basemapURL string) *testServer {
 func placeholderServer(t testing.TB) *testServer {
 	t.Helper()
 	ts := newTestServer(t)
-	v := newViewer(web.Placeholder(), false, "")
+	v := newViewer(web.Placeholder(), false, "", ts.srv.publicBase)
 	e := echo.NewWithConfig(echo.Config{HTTPErrorHandler: ts.srv.handleError})
 	e.GET("/", v.index)
 	e.GET("/assets/*", v.asset)
@@ -145,7 +145,7 @@ func TestViewerAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refs := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllSubmatch(index, -1)
+	refs := regexp.MustCompile(`(?:src|href)="\.?(/assets/[^"]+)"`).FindAllSubmatch(index, -1)
 	if len(refs) < 2 {
 		t.Fatalf("index.html names %d assets", len(refs))
 	}

@@ -24,7 +24,26 @@ const (
 	RoleWarning        = "warning"          // YJDJ 预警等级
 	RoleControlType    = "control_type"     // KZXLX 控制线类型
 	RoleDeclaredAreaM2 = "declared_area_m2" // ZDMJ 面积(㎡) as delivered
+	// RoleTemporal is the date that places a feature in time (see [TemporalField]); GDRQ 供地日期
+	// plays it unless the layer names another field. It is not in [DetectRoles]: the default
+	// needs no entry in the layer's roles.
+	RoleTemporal = "temporal"
 )
+
+// TemporalField returns the field that places a layer's features in time: the field of role
+// [RoleTemporal] when the layer has one, else the layer's date field GDRQ (供地日期, the supply
+// date; matched case-insensitively). ok is false when there is neither.
+func TemporalField(l *Layer) (string, bool) {
+	if f, ok := l.Role(RoleTemporal); ok {
+		return f, true
+	}
+	for _, f := range l.Fields {
+		if strings.EqualFold(f.Name, "GDRQ") && f.Type == FieldDate {
+			return f.Name, true
+		}
+	}
+	return "", false
+}
 
 // roleCandidates lists, per role, the field names that play it, most specific first; names are
 // matched case-insensitively.

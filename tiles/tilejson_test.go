@@ -153,7 +153,7 @@ func TestStyle(t *testing.T) {
 			t.Errorf("layer %s: source %q/%q", l.ID, l.Source, l.SourceLayer)
 		}
 	}
-	want := []string{"background", "parcels-fill", "blocks-fill", "parcels-outline", "control-lines-line",
+	want := []string{"background", "parcels-idle", "parcels-five-wei", "parcels-low-efficiency", "parcels-efficient", "blocks-fill", "parcels-outline", "control-lines-line",
 		"parcels-outside", "parcels-straddling", "blocks-outline"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("layers %v, want %v", ids, want)

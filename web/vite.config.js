@@ -26,7 +26,7 @@ function cleanKeepingGitkeep() {
 }
 
 export default defineConfig({
-  base: '/',
+  base: './', // relative asset URLs: the page also works under a reverse proxy's sub-path
   plugins: [cleanKeepingGitkeep()],
   build: {
     outDir,

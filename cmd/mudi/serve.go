@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -29,6 +30,8 @@ type serveConfig struct {
 	APIKeys        []string
 	LogFormat      string
 	BasemapURL     string
+	PublicURL      string
+	CORSOrigins    []string
 
 	// listening, when set, receives the address the server listens on (tests use :0).
 	listening func(net.Addr)
@@ -55,6 +58,22 @@ func newServeSettings(c *serveConfig) *settings {
 		usage: "web viewer's raster basemap, an XYZ URL template with {z}, {x} and {y} (e.g. Tianditu with tk=KEY); empty: plain background",
 		set:   func(v string) error { c.BasemapURL = v; return api.CheckBasemapURL(v) },
 		get:   func() string { return c.BasemapURL }})
+	s.add(setting{flag: "public-url",
+		usage: "URL clients reach the server under behind a reverse proxy, e.g. https://gis.example.org/mudi (default: from each request and its X-Forwarded-* headers)",
+		set:   func(v string) error { c.PublicURL = v; return api.CheckPublicURL(v) },
+		get:   func() string { return c.PublicURL }})
+	s.add(setting{flag: "cors-origins",
+		usage: "comma-separated origins (scheme://host[:port]) whose web pages may send writes; reads are open to every origin",
+		set: func(v string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		},
+		get: func() string { return strings.Join(c.CORSOrigins, ",") }})
 	return s
 }
 
@@ -108,7 +127,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	srv, err := api.New(api.Config{
 		Logger: log, App: core, Keys: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
-		BasemapURL: cfg.BasemapURL,
+		BasemapURL: cfg.BasemapURL, PublicURL: cfg.PublicURL, CORSOrigins: cfg.CORSOrigins,
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,47 +76,104 @@ func lowEffFieldsOf(l *spatial.Layer) lowEffFields {
 // IsLowEfficiency applies the low-efficiency selection of docs/domain.md §3 to a feature of layer l:
 // SFDX (role low_efficiency) is yes (是, Y, YES, TRUE, 1 or boolean true), or WWLX (role
 // five_wei) is set, or DXLX (role low_eff_type) is set, or MJDJ (role efficiency) is D. A value
-// counts as set unless it is missing, null, blank, 无 or 否.
+// counts as set unless it is missing, null, blank, 无 or 否. [LowEfficiencyTerms] gives the same
+// rule as data (the map style is built from it).
 func IsLowEfficiency(l *spatial.Layer, f *spatial.Feature) bool {
 	return lowEffFieldsOf(l).match(f.Attrs)
 }
 
-func (lf lowEffFields) match(a spatial.Attrs) bool {
-	if lf.sfdx != "" && isYes(a[lf.sfdx]) {
-		return true
-	}
-	if lf.wwlx != "" && isSet(a.String(lf.wwlx)) {
-		return true
-	}
-	if lf.dxlx != "" && isSet(a.String(lf.dxlx)) {
-		return true
-	}
-	if lf.mjdj != "" && strings.EqualFold(strings.TrimSpace(a.String(lf.mjdj)), "D") {
-		return true
-	}
-	return false
+// LowEfficiencyTerms returns the low-efficiency rule of layer l ([IsLowEfficiency]) as terms: a
+// feature is selected when any of them holds. Attributes the layer lacks have no term.
+func LowEfficiencyTerms(l *spatial.Layer) []Term {
+	return lowEffFieldsOf(l).terms()
 }
 
-func isYes(v any) bool {
+func (lf lowEffFields) terms() []Term {
+	var out []Term
+	if lf.sfdx != "" {
+		out = append(out, YesTerm(lf.sfdx))
+	}
+	if lf.wwlx != "" {
+		out = append(out, SetTerm(lf.wwlx))
+	}
+	if lf.dxlx != "" {
+		out = append(out, SetTerm(lf.dxlx))
+	}
+	if lf.mjdj != "" {
+		out = append(out, Term{Field: lf.mjdj, Kind: OneOf, Values: slices.Clone(gradeD)})
+	}
+	return out
+}
+
+// match is [lowEffFields.terms] without building them: it runs for every feature.
+func (lf lowEffFields) match(a spatial.Attrs) bool {
+	return (lf.sfdx != "" && holds(OneOf, yesValues, a[lf.sfdx])) ||
+		(lf.wwlx != "" && holds(NoneOf, unsetValues, a[lf.wwlx])) ||
+		(lf.dxlx != "" && holds(NoneOf, unsetValues, a[lf.dxlx])) ||
+		(lf.mjdj != "" && holds(OneOf, gradeD, a[lf.mjdj]))
+}
+
+// The values of the terms of the rules.
+var (
+	yesValues   = []string{"是", "Y", "YES", "TRUE", "1"}
+	unsetValues = []string{"无", "否"}
+	gradeD      = []string{"D"}
+)
+
+// TermKind tells how a [Term] tests a value.
+type TermKind int
+
+const (
+	// OneOf holds when the value's text, trimmed, is one of the term's values (ignoring case).
+	OneOf TermKind = iota
+	// NoneOf holds when the value's text, trimmed, is not blank and none of the term's values
+	// (ignoring case); a missing or null value fails.
+	NoneOf
+)
+
+// Term is one condition of a selection rule on one attribute. A value's text is the
+// attribute's as [spatial.Attrs.String] gives it: strings as they are, numbers formatted
+// (1 for 1.0), booleans as true or false, "" for a missing or null value.
+type Term struct {
+	Field  string
+	Kind   TermKind
+	Values []string
+}
+
+// YesTerm is the term "field means yes": 是, Y, YES, TRUE or 1 (a boolean true or the number 1
+// included).
+func YesTerm(field string) Term {
+	return Term{Field: field, Kind: OneOf, Values: slices.Clone(yesValues)}
+}
+
+// SetTerm is the term "field is set": present, not blank, not 无 and not 否.
+func SetTerm(field string) Term {
+	return Term{Field: field, Kind: NoneOf, Values: slices.Clone(unsetValues)}
+}
+
+// Holds reports whether attribute value v (a value of [spatial.Attrs]) passes the term.
+func (t Term) Holds(v any) bool { return holds(t.Kind, t.Values, v) }
+
+func holds(kind TermKind, values []string, v any) bool {
+	var s string
 	switch v := v.(type) {
-	case bool:
-		return v
-	case int64:
-		return v == 1
-	case float64:
-		return v == 1
+	case nil:
 	case string:
-		switch strings.ToUpper(strings.TrimSpace(v)) {
-		case "是", "Y", "YES", "TRUE", "1":
-			return true
+		s = strings.TrimSpace(v)
+	default:
+		s = fmt.Sprint(v) // as spatial.Attrs.String formats it
+	}
+	in := false
+	for _, x := range values {
+		if strings.EqualFold(x, s) {
+			in = true
+			break
 		}
 	}
-	return false
-}
-
-func isSet(s string) bool {
-	s = strings.TrimSpace(s)
-	return s != "" && s != "无" && s != "否"
+	if kind == OneOf {
+		return in
+	}
+	return s != "" && !in
 }
 
 // statusField returns the attribute the status parameter filters on.

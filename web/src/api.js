@@ -20,15 +20,24 @@ async function failure(resp) {
   return new ApiError(resp.status, problem);
 }
 
+// resolve makes a server path (/api/…) relative to the page, so that the viewer also works
+// behind a reverse proxy that serves mudi under a sub-path (/mudi/ → /mudi/api/…). Paths that
+// already start with the page's path prefix (URLs the server wrote) are kept.
+export function resolve(url) {
+  if (!url.startsWith('/') || url.startsWith('//')) return url;
+  const prefix = new URL('.', document.baseURI).pathname.replace(/\/$/, '');
+  return prefix && url.startsWith(`${prefix}/`) ? url : prefix + url;
+}
+
 export async function getJSON(url, { signal } = {}) {
-  const resp = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  const resp = await fetch(resolve(url), { signal, headers: { Accept: 'application/json' } });
   if (!resp.ok) throw await failure(resp);
   return resp.json();
 }
 
 // getText returns the body as text (kept verbatim for downloads) and parsed.
 export async function getGeoJSON(url, { signal } = {}) {
-  const resp = await fetch(url, { signal, headers: { Accept: 'application/geo+json' } });
+  const resp = await fetch(resolve(url), { signal, headers: { Accept: 'application/geo+json' } });
   if (!resp.ok) throw await failure(resp);
   const text = await resp.text();
   return { text, data: JSON.parse(text) };
@@ -37,7 +46,7 @@ export async function getGeoJSON(url, { signal } = {}) {
 export async function postJSON(url, body, key) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/geo+json' };
   if (key) headers.Authorization = `Bearer ${key}`;
-  const resp = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  const resp = await fetch(resolve(url), { method: 'POST', headers, body: JSON.stringify(body) });
   if (!resp.ok) throw await failure(resp);
   const text = await resp.text();
   return { status: resp.status, text, data: JSON.parse(text) };
