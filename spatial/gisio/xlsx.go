@@ -316,7 +316,8 @@ func writeWorkbook(ctx context.Context, w io.Writer, sheets []*xlsxSheet) error 
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
+	// The first sheet is the active one. Nothing may touch a sheet after its stream is flushed:
+	// excelize would read the whole sheet back into cell objects (SetActiveSheet does).
 	return f.Write(w)
 }
 

@@ -153,29 +153,33 @@ func resolveLedgerFields(l *spatial.Layer) *ledgerFields {
 // title and header rows are frozen, the auto-filter covers the header and the parcels, and each
 // column is as wide as its widest entry (a CJK character counting two), within 6 to 60.
 //
-// Rows are streamed to a temporary file: memory holds one row of cells at a time, one pointer
-// per parcel for the code order, and the compressed workbook while it is written to w. It
-// checks ctx every 1024 rows.
+// Rows are streamed: memory holds one row of cells at a time, the code and a pointer per
+// parcel for the code order, the stream's buffer (at most 16 MiB of sheet XML; beyond that it
+// goes to a temporary file) and the compressed workbook while it is copied to w (about 1 MB
+// per 10 000 parcels). It checks ctx every 1024 rows.
 func WriteLedgerXLSX(ctx context.Context, w io.Writer, sn *spatial.Snapshot, classes map[spatial.FeatureID]campaign.Classes, asOf campaign.Date) error {
 	fields := resolveLedgerFields(&sn.Layer)
-	features := slices.Clone(sn.Features())
-	codeOf := func(f *spatial.Feature) string {
-		if fields.code == "" {
-			return ""
-		}
-		return strings.TrimSpace(f.Attrs.String(fields.code))
+	type keyed struct {
+		code string
+		f    *spatial.Feature
 	}
-	slices.SortStableFunc(features, func(a, b *spatial.Feature) int {
-		ca, cb := codeOf(a), codeOf(b)
+	order := make([]keyed, sn.Len())
+	for i, f := range sn.Features() {
+		order[i].f = f
+		if fields.code != "" {
+			order[i].code = strings.TrimSpace(f.Attrs.String(fields.code))
+		}
+	}
+	slices.SortStableFunc(order, func(a, b keyed) int {
 		switch {
-		case ca == cb:
+		case a.code == b.code:
 			return 0 // stable: id order
-		case ca == "":
+		case a.code == "":
 			return 1
-		case cb == "":
+		case b.code == "":
 			return -1
 		}
-		return strings.Compare(ca, cb)
+		return strings.Compare(a.code, b.code)
 	})
 	cols := make([]xlsxColumn, len(ledgerColumns))
 	for i, c := range ledgerColumns {
@@ -193,7 +197,8 @@ func WriteLedgerXLSX(ctx context.Context, w io.Writer, sn *spatial.Snapshot, cla
 		rows: func(ctx context.Context, emit func([]any) error) error {
 			vals := make([]any, len(ledgerColumns))
 			r := ledgerRow{fields: fields}
-			for i, f := range features {
+			for i, o := range order {
+				f := o.f
 				r.n, r.f = i+1, f
 				r.c = classes[f.ID]
 				for k, c := range ledgerColumns {

@@ -1,0 +1,53 @@
+package gisio
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mudi-gis/mudi/spatial/campaign"
+)
+
+// TestLedgerXLSXExcelize reads the ledger back with excelize's own reader: the formatted
+// values show 亩 with four decimals and dates as yyyy-mm-dd, and the date cells hold numbers.
+func TestLedgerXLSXExcelize(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteLedgerXLSX(context.Background(), &buf, ledgerLayer(), ledgerClasses(), campaign.MustParseDate("2026-11-30")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 1 || got[0] != "台账" {
+		t.Fatalf("sheets %v", got)
+	}
+	rows, err := f.GetRows("台账")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 14 || len(rows[1]) != len(ledgerHeaders) || rows[1][22] != "销号日期" {
+		t.Fatalf("%d rows, header %v", len(rows), rows[1])
+	}
+	for _, tc := range []struct{ cell, shown, raw string }{
+		{"G3", "40.5000", "40.5"},           // KC-0001 面积(亩)
+		{"G4", "0.0625", "0.0625"},          // KC-0002
+		{"S3", "2026-11-15", "46341"},       // 完成时限, serial day of 2026-11-15
+		{"W3", "2026-11-30", "46356"},       // 销号日期
+		{"J5", "2024-03-15", "45366"},       // 闲置起算日期
+		{"L9", "1,234.5679", "1234.567891"}, // 闲置费(万元)
+		{"S9", "年底前", "年底前"},                // a deadline that is not a date
+	} {
+		shown, err := f.GetCellValue("台账", tc.cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := f.GetCellValue("台账", tc.cell, excelize.Options{RawCellValue: true})
+		if shown != tc.shown || raw != tc.raw {
+			t.Errorf("%s shows %q (raw %q), want %q (raw %q)", tc.cell, shown, raw, tc.shown, tc.raw)
+		}
+	}
+}
