@@ -144,7 +144,8 @@ func resolveLedgerFields(l *spatial.Layer) *ledgerFields {
 // column names (序号, 地块编号, 权利人, 行政区, 乡镇(街道), 所在园区, 面积(亩), 与控制线关系, 闲置状态,
 // 闲置起算日期, 闲置年数, 闲置费(万元), 五未类型, 亩均税收(万元/亩), 亩均等级, 预警等级, 形成原因,
 // 处置措施, 完成时限, 责任单位, 责任人, 处置状态, 销号日期), then one row per parcel in order of
-// its code (byte order; parcels without a code last, ties by id).
+// its code (byte order; parcels without a code last, ties by id). 与控制线关系 is 线内, 跨线 or
+// 线外 (empty when the layer has no control layer).
 //
 // classes are the parcels' classes as of asOf ([campaign.ComputeLayer]); a parcel missing from
 // it has empty computed columns. Areas are numbers shown with four decimals (0.0000), money and

@@ -333,7 +333,8 @@ func TestLedgerXLSXEmpty(t *testing.T) {
 func TestLedgerXLSXCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := WriteLedgerXLSX(ctx, &bytes.Buffer{}, county(t, 2000), nil, campaign.MustParseDate("2026-01-31"))
+	sn, classes := ledgerOfSize(3000)
+	err := WriteLedgerXLSX(ctx, &bytes.Buffer{}, sn, classes, campaign.MustParseDate("2026-01-31"))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
