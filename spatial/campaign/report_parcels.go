@@ -13,12 +13,14 @@ const ClosedOnField = "XHRQ"
 // a month, with their classes as of that day (a parcel missing from classes has null classes).
 // Rows are in feature id order.
 //
-// Each grouping key of groupBy names a role of the layer (district, town, park, or any other
-// role it maps) or else an attribute, matched exactly and then regardless of letter case; the
-// row's Group holds the value under the key as given. The code is the code role's value; the
-// disposal state and the deadline come from the fields of [FieldsOf] the layer, the close-off
-// date from XHRQ ([ClosedOnField], in the layer's letter case). A date that is not an ISO date
-// YYYY-MM-DD counts as empty: it closes nothing off and misses no deadline.
+// Each grouping key of groupBy names a role (district, town, park, or any other role): the
+// field the layer maps to it, or else the first of the role's conventional fields the layer
+// has ([spatial.RoleCandidates]: XZQMC, XZQDM, district for district); a key that is not a role
+// names an attribute, matched exactly and then regardless of letter case. The row's Group
+// holds the value under the key as given. The code is the value of the code role, resolved the
+// same way; the disposal state and the deadline come from the fields of [FieldsOf] the layer,
+// the close-off date from XHRQ ([ClosedOnField], in the layer's letter case). A date that is
+// not an ISO date YYYY-MM-DD counts as empty: it closes nothing off and misses no deadline.
 func ReportParcels(sn *spatial.Snapshot, classes map[spatial.FeatureID]Classes, groupBy []string) []ReportParcel {
 	l := &sn.Layer
 	fields := FieldsOf(l)
@@ -32,6 +34,11 @@ func ReportParcels(sn *spatial.Snapshot, classes map[spatial.FeatureID]Classes, 
 		if name, ok := l.Role(key); ok {
 			return name
 		}
+		for _, c := range spatial.RoleCandidates(key) {
+			if name, ok := byUpper[strings.ToUpper(c)]; ok {
+				return name
+			}
+		}
 		if byName[key] {
 			return key
 		}
@@ -44,7 +51,7 @@ func ReportParcels(sn *spatial.Snapshot, classes map[spatial.FeatureID]Classes, 
 	for i, k := range groupBy {
 		groupFields[i] = resolve(k)
 	}
-	codeField, _ := l.Role(spatial.RoleCode)
+	codeField := resolve(spatial.RoleCode)
 	closedField := resolve(ClosedOnField)
 
 	features := sn.Features()
@@ -58,9 +65,7 @@ func ReportParcels(sn *spatial.Snapshot, classes map[spatial.FeatureID]Classes, 
 			ClosedOn: dateOrZero(f.Attrs, closedField),
 			Deadline: dateOrZero(f.Attrs, fields.Deadline),
 		}
-		if codeField != "" {
-			r.Code = f.Attrs.String(codeField)
-		}
+		r.Code = strings.TrimSpace(f.Attrs.String(codeField))
 		for k, key := range groupBy {
 			r.Group[key] = strings.TrimSpace(f.Attrs.String(groupFields[k]))
 		}

@@ -497,4 +497,10 @@ func TestReportParcels(t *testing.T) {
 		b.State != "已销号" || b.ClosedOn.String() != "2026-11-30" || !b.Deadline.IsZero() || b.AreaMu != 3 || b.Classes.Warning != Red {
 		t.Errorf("row B: %+v", b)
 	}
+	// Without roles, district and code come from the conventional fields.
+	layer.Roles = nil
+	rows = ReportParcels(sn.WithLayer(layer), nil, []string{"district"})
+	if rows[1].Group["district"] != "柯城区" || rows[1].Code != "B" || rows[1].State != "已销号" {
+		t.Errorf("row B without roles: %+v", rows[1])
+	}
 }

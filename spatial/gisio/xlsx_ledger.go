@@ -113,8 +113,9 @@ func floatOrNil(p *float64) any {
 	return *p
 }
 
-// resolveLedgerFields finds the ledger's fields in layer l: roles for the parcel's identity and
-// place, conventional codes (in the layer's letter case) for the ledger fields.
+// resolveLedgerFields finds the ledger's fields in layer l: for the parcel's identity and place
+// the fields playing the roles, or else the role's conventional fields (DKBH, QLR, XZQMC …);
+// for the ledger fields their conventional codes, in the layer's letter case.
 func resolveLedgerFields(l *spatial.Layer) *ledgerFields {
 	byUpper := make(map[string]string, len(l.Fields))
 	for _, f := range l.Fields {
@@ -127,8 +128,15 @@ func resolveLedgerFields(l *spatial.Layer) *ledgerFields {
 		return c
 	}
 	role := func(r string) string {
-		name, _ := l.Role(r)
-		return name
+		if name, ok := l.Role(r); ok {
+			return name
+		}
+		for _, c := range spatial.RoleCandidates(r) {
+			if name, ok := byUpper[strings.ToUpper(c)]; ok {
+				return name
+			}
+		}
+		return ""
 	}
 	cf := campaign.FieldsOf(l)
 	return &ledgerFields{

@@ -51,3 +51,28 @@ func TestLedgerXLSXExcelize(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerXLSXWithoutRoles: a layer whose roles were never set still fills the identity and
+// place columns from the conventional fields.
+func TestLedgerXLSXWithoutRoles(t *testing.T) {
+	sn := ledgerLayer()
+	layer := sn.Layer
+	layer.Roles = nil
+	sn = sn.WithLayer(layer)
+	var buf bytes.Buffer
+	if err := WriteLedgerXLSX(context.Background(), &buf, sn, nil, campaign.MustParseDate("2026-11-30")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("台账")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[2][1:6]; len(rows) != 14 || got[0] != "KC-0001" || got[1] != "浙江衢化新材料股份有限公司" || got[2] != "柯城区" || got[3] != "航埠镇" || got[4] != "衢州智造新城" {
+		t.Errorf("first parcel %v", rows[2])
+	}
+}
