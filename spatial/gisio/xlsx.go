@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,8 +86,8 @@ func newStyles(f *excelize.File) (*xlsxStyles, error) {
 	for _, k := range []cellKind{kindText, kindInt, kindMu, kindMoney, kindRate, kindDate, kindPercent} {
 		for _, bold := range []bool{false, true} {
 			st := &excelize.Style{}
-			if fmt, ok := numFmt[k]; ok {
-				st.CustomNumFmt = &fmt
+			if nf, ok := numFmt[k]; ok {
+				st.CustomNumFmt = &nf
 			}
 			if bold {
 				st.Font = &excelize.Font{Bold: true}
@@ -185,6 +186,10 @@ func (s *xlsxStyles) cell(v any, k cellKind, bold bool) any {
 			return nil
 		}
 		return excelize.Cell{StyleID: styles[kindText], Value: x}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil // no number in a workbook is NaN or infinite
+		}
 	}
 	return excelize.Cell{StyleID: styles[k], Value: v}
 }

@@ -3,6 +3,7 @@ package gisio
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -74,5 +75,48 @@ func TestLedgerXLSXWithoutRoles(t *testing.T) {
 	}
 	if got := rows[2][1:6]; len(rows) != 14 || got[0] != "KC-0001" || got[1] != "浙江衢化新材料股份有限公司" || got[2] != "柯城区" || got[3] != "航埠镇" || got[4] != "衢州智造新城" {
 		t.Errorf("first parcel %v", rows[2])
+	}
+}
+
+func TestXLSXCell(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		v    any
+		kind cellKind
+		want any // the cell's value, nil for no cell
+		text bool
+	}{
+		{"nil is no cell", nil, kindText, nil, false},
+		{"empty text is no cell", "", kindText, nil, false},
+		{"zero date is no cell", campaign.Date{}, kindDate, nil, false},
+		{"NaN is no cell", math.NaN(), kindMu, nil, false},
+		{"infinity is no cell", math.Inf(-1), kindMoney, nil, false},
+		{"1 March 1900 is serial 61", campaign.MustParseDate("1900-03-01"), kindDate, 61, false},
+		{"28 February 1900 is text: Excel counts a 29 February 1900", campaign.MustParseDate("1900-02-28"), kindDate, "1900-02-28", true},
+		{"text in a date column stays text", "年底前", kindDate, "年底前", true},
+		{"a number keeps its value", 12.3456789, kindMu, 12.3456789, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := st.cell(tc.v, tc.kind, false)
+			if tc.want == nil {
+				if got != nil {
+					t.Fatalf("cell %v, want none", got)
+				}
+				return
+			}
+			c, ok := got.(excelize.Cell)
+			if !ok || c.Value != tc.want {
+				t.Fatalf("cell %#v, want value %v", got, tc.want)
+			}
+			if wantStyle := map[bool]int{true: st.plain[kindText], false: st.plain[tc.kind]}[tc.text]; c.StyleID != wantStyle {
+				t.Errorf("style %d, want %d", c.StyleID, wantStyle)
+			}
+		})
 	}
 }
