@@ -315,7 +315,7 @@ func BuildReport(rows []ReportParcel, groupBy []string, month Month, targets []T
 		}
 	}
 
-	rep := Report{Month: month, From: month.First(), To: month.Last(), GroupBy: groupBy,
+	rep := Report{Month: month, From: month.First(), To: month.Last(), GroupBy: append([]string{}, groupBy...),
 		Groups: []GroupTally{}, Targets: []Progress{}}
 	byKey := map[string]*GroupTally{}
 	keys := make([]string, len(rows)) // each row's joined group key
@@ -346,6 +346,7 @@ func BuildReport(rows []ReportParcel, groupBy []string, month Month, targets []T
 	for _, t := range targets {
 		want := strings.Join(t.Group, "\x00")
 		p := Progress{Target: t}
+		p.Group = append([]string{}, t.Group...)
 		for i := range rows {
 			r := &rows[i]
 			if len(t.Group) > 0 && keys[i] != want {

@@ -406,7 +406,7 @@ func TestReportJSON(t *testing.T) {
 	}
 	// An empty report has empty lists, not null.
 	b, _ = json.Marshal(rep)
-	if !strings.Contains(string(b), `"groups":[]`) {
+	if !strings.Contains(string(b), `"groups":[]`) || !strings.Contains(string(b), `"group_by":[]`) || !strings.Contains(string(b), `"group":[]`) {
 		t.Errorf("empty report: %s", b)
 	}
 }
