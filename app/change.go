@@ -19,6 +19,7 @@ const (
 	opUpdate                // some features (and the metadata) of a layer rewritten
 	opMeta                  // the metadata of a layer only
 	opDelete                // a layer removed
+	opEdit                  // features of a layer put (added or rewritten) and removed
 )
 
 // change is what a write does to one layer: the snapshot before (nil for a new layer) and
@@ -28,8 +29,10 @@ type change struct {
 	op   op
 	prev *spatial.Snapshot
 	next *spatial.Snapshot
-	// For opUpdate: the features written and the history entries appended.
+	// For opUpdate and opEdit: the features written (and for opEdit removed) and the history
+	// entries appended.
 	features []*spatial.Feature
+	removed  []spatial.FeatureID
 	history  map[spatial.FeatureID][]spatial.Change
 	progress func(done int) // for opCreate and opReplace
 	// For opReplace of a parcels layer: parcels removed (archived) and back again, and the
@@ -76,6 +79,8 @@ func (a *App) commit(ctx context.Context, changes []change, extra func(tx *store
 				}
 			case opUpdate:
 				err = tx.UpdateFeatures(c.next.Layer, c.features, c.history)
+			case opEdit:
+				err = tx.EditFeatures(c.next.Layer, c.features, c.removed, c.history)
 			case opMeta:
 				err = tx.PutLayerMeta(c.next.Layer)
 			case opDelete:
@@ -127,12 +132,17 @@ func (a *App) invalidate(c change) {
 	}
 	var bounds []orb.Bound
 	ok := true
-	if c.op == opUpdate {
+	if c.op == opUpdate || c.op == opEdit {
 		for _, f := range c.features {
 			if pf := old.Feature(f.ID); pf != nil {
 				bounds = append(bounds, pf.Bound())
 			}
 			bounds = append(bounds, f.Bound())
+		}
+		for _, id := range c.removed {
+			if pf := old.Feature(id); pf != nil {
+				bounds = append(bounds, pf.Bound())
+			}
 		}
 	} else if c.op != opMeta {
 		bounds, ok = changedBounds(old, next, 4096)

@@ -2,10 +2,9 @@ package app
 
 import (
 	"context"
-	"slices"
-	"unicode/utf8"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/paulmach/orb"
 )
 
 // Feature returns layer's snapshot and its feature id, or a NotFound error.
@@ -43,83 +42,7 @@ func (a *App) EditFeature(ctx context.Context, layer string, id spatial.FeatureI
 	if err := spatial.CheckAttrs(e.Set); err != nil { // before any work: a huge edit fails fast
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	sn, f, err := a.Feature(layer, id)
-	if err != nil {
-		return nil, err
-	}
-	if sn.Layer.Kind == spatial.KindDerived {
-		return nil, readOnly(layer)
-	}
-	if e.Set == nil {
-		e.Set = map[string]any{}
-	}
-	if sn.Layer.Kind == spatial.KindParcels {
-		if err := a.ledgerEdit(&sn.Layer, f, &e); err != nil {
-			return nil, err
-		}
-	}
-	l := sn.Layer
-	next := f.Clone()
-	if next.Attrs == nil {
-		next.Attrs = spatial.Attrs{}
-	}
-	now := a.cfg.Now().UTC()
-	var changes []spatial.Change
-	fields := l.Fields
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range e.Set {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	for _, k := range append(keys, e.Remove...) {
-		if spatial.IsDerivedKey(k) {
-			return nil, invalid(k, "is computed by mudi and cannot be edited")
-		}
-		if k == "" || !utf8.ValidString(k) || len(k) > 254 {
-			return nil, invalid("body", "%q is not a valid attribute name", k)
-		}
-	}
-	for _, k := range e.Remove {
-		if before, had := f.Attrs[k]; had {
-			delete(next.Attrs, k)
-			changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, Removed: true, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
-		}
-	}
-	for _, k := range keys {
-		val, err := checkType(k, e.Set[k], fields)
-		if err != nil {
-			return nil, err
-		}
-		before, had := f.Attrs[k]
-		if had && before == val {
-			continue
-		}
-		if !hasField(fields, k) {
-			fields = append(slices.Clone(fields), spatial.Field{Name: k, Type: fieldTypeOf(val), Alias: spatial.FieldAliases[k]})
-		}
-		next.Attrs[k] = val
-		changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, After: val, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
-	}
-	if len(changes) == 0 {
-		return f, nil
-	}
-	if err := spatial.CheckEdit(fields, next.Attrs); err != nil {
-		return nil, err
-	}
-	l.Fields = fields
-	l.Version++
-	l.Updated = now
-	c := change{op: opUpdate, prev: sn, next: sn.WithFeatures(l, []*spatial.Feature{next}),
-		features: []*spatial.Feature{next}, history: map[spatial.FeatureID][]spatial.Change{next.ID: changes}}
-	if err := a.commit(ctx, []change{c}, nil); err != nil {
-		return nil, err
-	}
-	a.log.Info("feature edited", "layer", l.ID, "feature", next.ID, "changes", len(changes), "actor", e.Actor.Name)
-	return next, nil
+	return a.updateFeature(ctx, layer, id, e.Actor, nil, func(*spatial.Feature) (orb.Geometry, Edit, error) { return nil, e, nil })
 }
 
 // History returns the changes of feature id of layer, oldest first.

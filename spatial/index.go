@@ -107,6 +107,58 @@ func (s *Snapshot) WithFeatures(meta Layer, changed []*Feature) *Snapshot {
 	return &Snapshot{Layer: meta, features: features, tree: tr}
 }
 
+// WithEdits returns a new snapshot in which put features replace those with the same ids or are
+// added, and the features with ids in removed are gone, with layer metadata meta. Like
+// [Snapshot.WithFeatures] it leaves s unchanged and may only be called by the index's writer.
+func (s *Snapshot) WithEdits(meta Layer, put []*Feature, removed []FeatureID) *Snapshot {
+	var added []*Feature
+	var changed []*Feature
+	for _, f := range put {
+		if s.Feature(f.ID) == nil {
+			added = append(added, f)
+		} else {
+			changed = append(changed, f)
+		}
+	}
+	next := s.WithFeatures(meta, changed)
+	if len(added) == 0 && len(removed) == 0 {
+		return next
+	}
+	features := next.features[:len(next.features):len(next.features)]
+	for _, id := range removed {
+		i, ok := slices.BinarySearchFunc(features, id, func(x *Feature, id FeatureID) int {
+			return int(min(max(int64(x.ID)-int64(id), -1), 1))
+		})
+		if !ok {
+			continue
+		}
+		old := features[i]
+		b := old.Bound()
+		next.tree.Delete([2]float64(b.Min), [2]float64(b.Max), old)
+		features = slices.Delete(slices.Clone(features), i, i+1)
+	}
+	for _, f := range added {
+		i, _ := slices.BinarySearchFunc(features, f.ID, func(x *Feature, id FeatureID) int {
+			return int(min(max(int64(x.ID)-int64(id), -1), 1))
+		})
+		features = slices.Insert(slices.Clone(features), i, f)
+		b := f.Bound()
+		next.tree.Insert([2]float64(b.Min), [2]float64(b.Max), f)
+	}
+	meta = next.Layer
+	meta.FeatureCount = len(features)
+	var bound orb.Bound
+	for i, f := range features {
+		if i == 0 {
+			bound = f.Bound()
+		} else {
+			bound = bound.Union(f.Bound())
+		}
+	}
+	meta.Bound = bound
+	return &Snapshot{Layer: meta, features: features, tree: next.tree}
+}
+
 // Index holds the current snapshot of every layer. Readers call [Index.Layer] and
 // [Index.Layers] from any goroutine, lock-free. Writers call [Index.Put] and [Index.Remove];
 // these are serialised by an internal mutex and publish a new catalogue atomically, so a reader

@@ -220,3 +220,53 @@ func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, e
 	}
 	return out, nil
 }
+
+// EditFeatures writes the features put of layer l.ID (new ones or new versions), deletes the
+// features removed, appends changes to the histories of the features they name (the history of
+// a removed feature is kept: archive it first when it is a parcel with a code) and stores l as
+// the layer's metadata — its FeatureCount and Bound as the caller computed them for the result.
+func (t *Tx) EditFeatures(l spatial.Layer, put []*spatial.Feature, removed []spatial.FeatureID, changes map[spatial.FeatureID][]spatial.Change) error {
+	for i, f := range put {
+		if err := checkFeature(f); err != nil {
+			return fmt.Errorf("store: edit layer %q: feature at index %d: %w", l.ID, i, err)
+		}
+	}
+	if _, err := getLayer(t.tx, l.ID); err != nil {
+		return err
+	}
+	fb := t.tx.Bucket(bucketFeatures).Bucket([]byte(l.ID))
+	if fb == nil {
+		return errors.New("store: features bucket missing")
+	}
+	var (
+		enc featureEncoder
+		mem arena
+	)
+	for _, f := range put {
+		v, err := enc.encode(f)
+		if err != nil {
+			return err
+		}
+		if err := fb.Put(mem.copy(fidKey(f.ID)), mem.copy(v)); err != nil {
+			return fmt.Errorf("feature %d: %w", f.ID, err)
+		}
+	}
+	for _, id := range removed {
+		if fb.Get(fidKey(id)) == nil {
+			return fmt.Errorf("layer %q feature %d: %w", l.ID, id, ErrNotFound)
+		}
+		if err := fb.Delete(fidKey(id)); err != nil {
+			return err
+		}
+	}
+	if err := putLayer(t.tx, l); err != nil {
+		return err
+	}
+	live := map[spatial.FeatureID][]spatial.Change{}
+	for id, cs := range changes {
+		if !slices.Contains(removed, id) {
+			live[id] = cs
+		}
+	}
+	return t.AppendHistory(l.ID, live)
+}
