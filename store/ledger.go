@@ -274,4 +274,3 @@ func (db *DB) EvidenceData(layer, code, id string) (Evidence, []byte, error) {
 	})
 	return e, data, err
 }
-
