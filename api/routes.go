@@ -43,6 +43,7 @@ func (s *Server) routeTable() []Route {
 		s.opsRoutes(),
 		s.layerRoutes(),
 		s.parcelRoutes(),
+		s.monitorRoutes(),
 		s.analysisRoutes(),
 		s.tileRoutes(),
 		s.fileRoutes(),
