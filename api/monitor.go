@@ -22,8 +22,8 @@ func (s *Server) monitorRoutes() []Route {
 	format := Param{Name: "format", Type: "string", Description: "json (default) or xlsx", Enum: []string{"json", "xlsx"}}
 	return []Route{
 		{Method: "GET", Path: "/api/ledger", Handler: s.ledger, OperationID: "ledger", Tag: "monitoring",
-			Summary: "The ledger (台账): one row per parcel with its ledger fields and campaign classes, as it stood at the end of as_of (rebuilt from the history)",
-			Params: []Param{layer, {Name: "as_of", Type: "string", Description: "YYYY-MM-DD (default: today in China)"}, format},
+			Summary:   "The ledger (台账): one row per parcel with its ledger fields and campaign classes, as it stood at the end of as_of (rebuilt from the history)",
+			Params:    []Param{layer, {Name: "as_of", Type: "string", Description: "YYYY-MM-DD (default: today in China)"}, format},
 			Responses: map[int]string{200: "the ledger (JSON, or an Excel workbook)", 400: respBad}},
 		{Method: "GET", Path: "/api/report", Handler: s.report, OperationID: "report", Tag: "monitoring",
 			Summary: "The monthly report: per group and in total at the month's end, parcels and 亩 by disposal state, closed in the month, overdue, idle, 五未, warnings, 亩均 classes, and the targets' progress",
