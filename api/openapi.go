@@ -199,7 +199,7 @@ func (s *Server) openAPI(base string) map[string]any {
 				},
 			},
 			"securitySchemes": map[string]any{
-				"apiKey": map[string]any{"type": "http", "scheme": "bearer", "description": "a write key (MUDI_API_KEYS)"},
+				"apiKey":   map[string]any{"type": "http", "scheme": "bearer", "description": "a write key (MUDI_API_KEYS)"},
 				"basicKey": map[string]any{"type": "http", "scheme": "basic", "description": "the same key as the password of HTTP Basic authentication, any user name (desktop GIS clients such as QGIS)"},
 			},
 		},
