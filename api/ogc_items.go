@@ -180,7 +180,7 @@ func (s *Server) ogcItem(c *echo.Context) error {
 		return err
 	}
 	of.Links = links
-	c.Response().Header().Set("ETag", fmt.Sprintf(`"%s-%d-%d-%d"`, sn.Layer.ID, sn.Layer.Version, f.ID, out.EPSG()))
+	c.Response().Header().Set("ETag", featureETag(f, out)) // If-Match of a write compares it
 	return sendJSON(c, http.StatusOK, mimeGeoJSON, of)
 }
 

@@ -48,6 +48,7 @@ func (s *Server) routeTable() []Route {
 		s.tileRoutes(),
 		s.fileRoutes(),
 		s.ogcRoutes(),
+		s.ogcWriteRoutes(),
 		s.webRoutes(),
 	} {
 		rs = append(rs, group...)
