@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type serveConfig struct {
 	NoSample       bool
 	MaxUploadMB    int
 	RequestTimeout time.Duration
+	MemoryLimitMB  int // soft memory limit of the Go runtime (GOMEMLIMIT), MiB; 0: none
 	APIKeys        []string
 	LogFormat      string
 	BasemapURL     string
@@ -50,6 +52,7 @@ func newServeSettings(c *serveConfig) *settings {
 	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
 	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
+	s.integer(&c.MemoryLimitMB, "memory-limit-mb", "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it; 0 for none")
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
 	// The URL may carry a key (Tianditu's tk=…): it is masked in the logged configuration, though
@@ -105,6 +108,10 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
+	if cfg.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+		log.Info("memory limit set", "limit_mb", cfg.MemoryLimitMB)
+	}
 	db, err := openStore(cfg.Data)
 	if err != nil {
 		return err
