@@ -34,6 +34,8 @@ type serveConfig struct {
 	BasemapURL     string
 	PublicURL      string
 	CORSOrigins    []string
+	PrivateReads   bool
+	PrivateMetrics bool
 
 	// listening, when set, receives the address the server listens on (tests use :0).
 	listening func(net.Addr)
@@ -52,6 +54,8 @@ func newServeSettings(c *serveConfig) *settings {
 	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
 	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
+	s.boolean(&c.PrivateReads, "private", "every read needs a key too (role reader or above), except the health checks and the viewer's page")
+	s.boolean(&c.PrivateMetrics, "private-metrics", "GET /metrics needs a key")
 	s.integer(&c.MemoryLimitMB, "memory-limit-mb", "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it; 0 for none")
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
@@ -135,6 +139,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		Logger: log, App: core, Keys: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
 		BasemapURL: cfg.BasemapURL, PublicURL: cfg.PublicURL, CORSOrigins: cfg.CORSOrigins,
+		PrivateReads: cfg.PrivateReads, PrivateMetrics: cfg.PrivateMetrics,
 	})
 	if err != nil {
 		return err
