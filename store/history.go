@@ -184,8 +184,8 @@ func lastSeq(hb *bolt.Bucket, fid spatial.FeatureID) (uint64, error) {
 }
 
 // History returns the history of feature id of layer layerID in Seq order; an empty, non-nil
-// slice if it has none. It returns an error wrapping ErrNotFound if the layer or the feature
-// does not exist.
+// slice if it has none. The feature may be a live one or an archived parcel. It returns an
+// error wrapping ErrNotFound if the layer or the feature does not exist.
 func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, error) {
 	out := []spatial.Change{}
 	err := db.view(func(tx *bolt.Tx) error {
@@ -195,7 +195,14 @@ func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, e
 		lk := []byte(layerID)
 		fb := tx.Bucket(bucketFeatures).Bucket(lk)
 		if fb == nil || fb.Get(fidKey(id)) == nil {
-			return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
+			// A parcel archived by a replace keeps its history under its id.
+			archived, err := archivedIDs(tx, lk)
+			if err != nil {
+				return err
+			}
+			if _, found := slices.BinarySearch(archived, id); !found {
+				return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
+			}
 		}
 		hb := tx.Bucket(bucketHistory).Bucket(lk)
 		if hb == nil {
