@@ -109,9 +109,9 @@ func (a *App) ParcelHistory(layer, code string) (*Parcel, []spatial.Change, erro
 	return p, changes, err
 }
 
-// ReplaceReport tells what a replace of a parcels layer did, by parcel code: parcels added,
-// removed (archived), reshaped (another geometry) and changed (other attributes). It is kept as
-// the layer's change log entry of that version.
+// ReplaceReport tells what a replace of a parcels layer did, by parcel code: parcels added (new
+// codes, and archived codes that come back), removed (archived), reshaped (another geometry)
+// and changed (other attributes). It is kept as the layer's change log entry of that version.
 type ReplaceReport struct {
 	Layer    string    `json:"layer"`
 	Version  uint64    `json:"version"`
@@ -231,8 +231,11 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		prev := oldByCode[code]
 		if prev == nil {
 			if ar, ok := archived[code]; ok {
+				// An archived parcel comes back: added to the layer, with its id, ledger and
+				// history; what the file changes is compared with its archived state.
 				prev = ar.Feature
 				id.unarchive = append(id.unarchive, code)
+				rep.Added = append(rep.Added, code)
 			}
 		}
 		if prev == nil {
@@ -265,7 +268,7 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		attrChanged := false
 		for _, k := range slices.Sorted(maps.Keys(unionKeys(prev.Attrs, f.Attrs))) {
 			before, after := prev.Attrs[k], f.Attrs[k]
-			if before == after {
+			if sameAttr(before, after) {
 				continue
 			}
 			attrChanged = true
@@ -293,6 +296,24 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		slices.Sort(s)
 	}
 	return id, nil
+}
+
+// sameAttr reports whether two attribute values are the same: a whole number of a real field
+// may be read as an integer from one file and as a real from another (133 or 133.0), and is
+// the same value.
+func sameAttr(a, b any) bool {
+	if a == b {
+		return true
+	}
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(float64)
+		return ok && float64(x) == y
+	case float64:
+		y, ok := b.(int64)
+		return ok && x == float64(y)
+	}
+	return false
 }
 
 func unionKeys(a, b spatial.Attrs) map[string]bool {
