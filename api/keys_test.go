@@ -44,11 +44,11 @@ func (ts *testServer) sendAuth(method, path, contentType string, body []byte, au
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
-func bearer(key string) func(*http.Request) {
+func bearerAuth(key string) func(*http.Request) {
 	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }
 }
 
-func basic(user, key string) func(*http.Request) {
+func basicAuth(user, key string) func(*http.Request) {
 	return func(r *http.Request) { r.SetBasicAuth(user, key) }
 }
 
@@ -92,6 +92,13 @@ func writeRequests(t *testing.T) map[string]writeRequest {
 		"DELETE /api/analyses/:id":                    {"/api/analyses/kept-blocks", "", nil, 204, app.RoleEditor},
 		"PATCH /api/layers/:id/parcels/:code":         {"/api/layers/parcels/parcels/KC-001", "application/merge-patch+json", []byte(`{"CZZT":"处置中"}`), 200, app.RoleEditor},
 		"POST /api/layers/:id/parcels/:code/evidence": {"/api/layers/parcels/parcels/KC-002/evidence", mw.FormDataContentType(), ev.Bytes(), 201, app.RoleEditor},
+		"PUT /api/targets":                            {"/api/targets?layer=parcels", "application/json", []byte(`{"group_by":[],"targets":[{"group":[],"mu":10,"due":"2026-12-31"}]}`), 200, app.RoleAdmin},
+		"POST /ogc/collections/:id/items": {"/ogc/collections/parcels/items", geo,
+			[]byte(feature(square(118.875, 28.94, 0.001), `{"DKBH":"KC-100","QLR":"新公司"}`)), 201, app.RoleEditor},
+		"PUT /ogc/collections/:id/items/:fid": {"/ogc/collections/parcels/items/3", geo,
+			[]byte(feature(square(118.9, 28.96, 0.002), `{"DKBH":"KC-003","QLR":"丙化工（新）"}`)), 200, app.RoleEditor},
+		"PATCH /ogc/collections/:id/items/:fid":  {"/ogc/collections/parcels/items/2", "application/merge-patch+json", []byte(`{"properties":{"QLR":"改名公司"}}`), 200, app.RoleEditor},
+		"DELETE /ogc/collections/:id/items/:fid": {"/ogc/collections/parcels/items/3", "", nil, 204, app.RoleEditor},
 	}
 }
 
@@ -129,7 +136,8 @@ func TestWriteRoutesCheckKeysAndRoles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ts := newKeysServer(t, nil)
 			state := func() string {
-				return ts.storeState() + string(ts.get("/api/analyses").body) + string(ts.get("/api/layers/parcels/parcels/KC-002/evidence").body)
+				return ts.storeState() + string(ts.get("/api/analyses").body) + string(ts.get("/api/layers/parcels/parcels/KC-002/evidence").body) +
+					string(ts.get("/api/targets?layer=parcels").body)
 			}
 			before := state()
 			denied := []struct {
@@ -138,10 +146,10 @@ func TestWriteRoutesCheckKeysAndRoles(t *testing.T) {
 				status int
 			}{
 				{"no key", nil, 401},
-				{"unknown key", bearer(unknownKey), 403},
-				{"unknown key by Basic", basic("qgis", unknownKey), 403},
-				{"empty Bearer", bearer(""), 401},
-				{"Basic without a password", basic(editorKey, ""), 401},
+				{"unknown key", bearerAuth(unknownKey), 403},
+				{"unknown key by Basic", basicAuth("qgis", unknownKey), 403},
+				{"empty Bearer", bearerAuth(""), 401},
+				{"Basic without a password", basicAuth(editorKey, ""), 401},
 			}
 			for _, k := range keys {
 				if !allowed(k.role, req.need) {
@@ -149,7 +157,7 @@ func TestWriteRoutesCheckKeysAndRoles(t *testing.T) {
 						why    string
 						auth   func(*http.Request)
 						status int
-					}{k.name, bearer(k.secret), 403})
+					}{k.name, bearerAuth(k.secret), 403})
 				}
 			}
 			for _, d := range denied {
@@ -183,12 +191,12 @@ func TestWriteRoutesCheckKeysAndRoles(t *testing.T) {
 			var grants []grant
 			for _, k := range keys {
 				if allowed(k.role, req.need) {
-					grants = append(grants, grant{k.name, bearer(k.secret)})
+					grants = append(grants, grant{k.name, bearerAuth(k.secret)})
 				}
 			}
-			grants = append(grants, grant{"admin by Basic", basic("qgis-user", testKey)})
+			grants = append(grants, grant{"admin by Basic", basicAuth("qgis-user", testKey)})
 			if req.need == app.RoleEditor {
-				grants = append(grants, grant{"editor by Basic", basic("", editorKey)})
+				grants = append(grants, grant{"editor by Basic", basicAuth("", editorKey)})
 			}
 			for i, g := range grants {
 				s := ts
@@ -227,22 +235,22 @@ func TestHistoryNamesKeysAndNoSecretIsKept(t *testing.T) {
 			t.Fatalf("PATCH %s %s = %d %s", code, body, r.status, r.body)
 		}
 	}
-	patch("KC-001", `{"CZZT":"处置中","ZRR":"张三"}`, "", bearer(editorKey))
-	patch("KC-001", `{"CZZT":"待核验"}`, "", basic("qgis-user", reviewerKey))
-	patch("KC-001", `{"CZZT":"已销号"}`, "", basic(reviewer2Key, reviewer2Key)) // the user name is ignored
-	patch("KC-001", `{"CZZT":"处置中"}`, "recheck", bearer(testKey))
+	patch("KC-001", `{"CZZT":"处置中","ZRR":"张三"}`, "", bearerAuth(editorKey))
+	patch("KC-001", `{"CZZT":"待核验"}`, "", basicAuth("qgis-user", reviewerKey))
+	patch("KC-001", `{"CZZT":"已销号"}`, "", basicAuth(reviewer2Key, reviewer2Key)) // the user name is ignored
+	patch("KC-001", `{"CZZT":"处置中"}`, "recheck", bearerAuth(testKey))
 	if r := ts.postEvidence("parcels", "KC-002", editorKey, "", evidenceFile{"照片.jpg", jpegFile(t, 4, 4)}); r.status != 201 {
 		t.Fatalf("evidence = %d %s", r.status, r.body)
 	}
 	if r := ts.sendAuth("PUT", "/api/layers/parcels", "application/geo+json", []byte(collection(
-		feature(square(118.87, 28.94, 0.001), `{"DKBH":"KC-001","QLR":"新"}`), feature(square(118.871, 28.94, 0.001), `{"DKBH":"KC-002"}`))), basic("x", editorKey)); r.status != 200 {
+		feature(square(118.87, 28.94, 0.001), `{"DKBH":"KC-001","QLR":"新"}`), feature(square(118.871, 28.94, 0.001), `{"DKBH":"KC-002"}`))), basicAuth("x", editorKey)); r.status != 200 {
 		t.Fatalf("replace = %d %s", r.status, r.body)
 	}
 	// Refused: an unknown key, a key in the query string, an editor on an admin route.
-	ts.sendAuth("PATCH", parcelPath("parcels", "KC-001"), "application/merge-patch+json", []byte(`{"ZRR":"李四"}`), bearer(unknownKey))
+	ts.sendAuth("PATCH", parcelPath("parcels", "KC-001"), "application/merge-patch+json", []byte(`{"ZRR":"李四"}`), bearerAuth(unknownKey))
 	ts.sendAuth("PATCH", parcelPath("parcels", "KC-001")+"?key="+editorKey, "application/merge-patch+json", []byte(`{"ZRR":"李四"}`), nil)
 	ts.get("/api/layers?key=" + reviewerKey)
-	ts.sendAuth("DELETE", "/api/layers/parcels", "", nil, bearer(editorKey))
+	ts.sendAuth("DELETE", "/api/layers/parcels", "", nil, bearerAuth(editorKey))
 
 	var got []string
 	var all bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/labstack/echo/v5"
 
@@ -141,6 +142,9 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &maxBytes):
 		p = problem(http.StatusRequestEntityTooLarge, "too-large", "request body too large",
 			fmt.Sprintf("the body exceeds the limit of %d bytes", maxBytes.Limit))
+	case errors.Is(err, syscall.ENOSPC):
+		p = problem(http.StatusInsufficientStorage, "insufficient-storage", "insufficient storage",
+			"the disk of the data directory is full: nothing was written; free space and send the request again")
 	case errors.Is(err, context.Canceled):
 		// The client went away before the request was done (nothing was written): the status
 		// nobody receives, recorded in the access log as it really was.
@@ -211,7 +215,13 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		s.log.Error("request failed", "request_id", p.RequestID, "route", c.Path(), "err", err)
 	}
 	if p.Status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="mudi"`)
+		// Both ways of sending a key; Basic only to clients that are not a page's script, for
+		// which a browser would open its own password dialog.
+		h := c.Response().Header()
+		h.Set("WWW-Authenticate", `Bearer realm="mudi"`)
+		if m := c.Request().Header.Get("Sec-Fetch-Mode"); m == "" || m == "navigate" {
+			h.Add("WWW-Authenticate", `Basic realm="mudi"`)
+		}
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)

@@ -184,8 +184,8 @@ func lastSeq(hb *bolt.Bucket, fid spatial.FeatureID) (uint64, error) {
 }
 
 // History returns the history of feature id of layer layerID in Seq order; an empty, non-nil
-// slice if it has none. The feature may be a live one or an archived parcel. It returns an
-// error wrapping ErrNotFound if the layer or the feature does not exist.
+// slice if it has none. It returns an error wrapping ErrNotFound if the layer or the feature
+// does not exist.
 func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, error) {
 	out := []spatial.Change{}
 	err := db.view(func(tx *bolt.Tx) error {
@@ -195,12 +195,11 @@ func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, e
 		lk := []byte(layerID)
 		fb := tx.Bucket(bucketFeatures).Bucket(lk)
 		if fb == nil || fb.Get(fidKey(id)) == nil {
-			// A parcel archived by a replace keeps its history under its id.
 			archived, err := archivedIDs(tx, lk)
 			if err != nil {
 				return err
 			}
-			if _, found := slices.BinarySearch(archived, id); !found {
+			if _, ok := slices.BinarySearch(archived, id); !ok {
 				return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
 			}
 		}
@@ -276,4 +275,32 @@ func (t *Tx) EditFeatures(l spatial.Layer, put []*spatial.Feature, removed []spa
 		}
 	}
 	return t.AppendHistory(l.ID, live)
+}
+
+// LayerHistory returns the history of every feature of layer (archived parcels included), by
+// feature id, each oldest first.
+func (db *DB) LayerHistory(layerID string) (map[spatial.FeatureID][]spatial.Change, error) {
+	out := map[spatial.FeatureID][]spatial.Change{}
+	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := getLayer(tx, layerID); err != nil {
+			return err
+		}
+		hb := tx.Bucket(bucketHistory).Bucket([]byte(layerID))
+		if hb == nil {
+			return nil
+		}
+		return hb.ForEach(func(k, v []byte) error {
+			if len(k) != 16 {
+				return fmt.Errorf("store: layer %q: bad history key %x", layerID, k)
+			}
+			id := spatial.FeatureID(binary.BigEndian.Uint64(k[:8]))
+			ch, err := decodeChange(binary.BigEndian.Uint64(k[8:]), v)
+			if err != nil {
+				return fmt.Errorf("layer %q feature %d: %w", layerID, id, err)
+			}
+			out[id] = append(out[id], ch)
+			return nil
+		})
+	})
+	return out, err
 }

@@ -17,6 +17,8 @@ import (
 // exportConfig is the configuration of mudi export.
 type exportConfig struct {
 	Layer, Format, CRS, Encoding, Data, Output string
+	AsOf, Month, GroupBy                       string // the campaign's ledger and report
+	Server                                     string // ask a running server instead
 }
 
 func newExportSettings(c *exportConfig) *settings {
@@ -27,6 +29,10 @@ func newExportSettings(c *exportConfig) *settings {
 	s.str(&c.Encoding, "encoding", "Shapefile attribute encoding: UTF-8 (default) or GBK")
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.str(&c.Output, "o", "output file; - writes to standard output")
+	s.str(&c.Server, "server", "URL of a running mudi server to export from (while it owns the data directory), e.g. http://localhost:8080")
+	s.str(&c.AsOf, "as-of", "date the campaign classes (and the ledger) stand as of, YYYY-MM-DD (default: today in China)")
+	s.str(&c.Month, "month", "month of --format report, YYYY-MM")
+	s.str(&c.GroupBy, "group-by", "groupings of --format report, comma-separated; several reports: district;town;park (default district)")
 	return s
 }
 
@@ -45,6 +51,12 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 	case cfg.Output == "":
 		return usageError{"export needs -o FILE (or -o - for standard output)"}
 	}
+	if cfg.Server != "" && (cfg.Format == "ledger" || cfg.Format == "report") {
+		return exportFromServer(ctx, cfg, stdout)
+	}
+	if cfg.Format == "ledger" || cfg.Format == "report" {
+		return exportCampaign(ctx, cfg, stdout)
+	}
 	if cfg.Format == "" {
 		switch strings.ToLower(filepath.Ext(cfg.Output)) {
 		case ".geojson", ".json":
@@ -59,6 +71,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 			return usageError{fmt.Sprintf("export needs --format (geojson, csv, shp or gpkg): -o %s does not tell", cfg.Output)}
 		}
 	}
+	if cfg.Server != "" {
+		return exportFromServer(ctx, cfg, stdout)
+	}
 	format, err := gisio.ParseFormat(cfg.Format)
 	if err != nil {
 		return usageError{fmt.Sprintf("--format %q is not geojson, csv, shp or gpkg", cfg.Format)}
@@ -71,6 +86,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 	}
 	opts.Encoding = cfg.Encoding
 
+	if err := requireStore(cfg.Data); err != nil {
+		return err
+	}
 	db, err := openStore(cfg.Data)
 	if err != nil {
 		return err

@@ -139,6 +139,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		log.Info("embedded sample loaded", "layers", len(core.Index().Layers()), "dur_ms", time.Since(start).Milliseconds())
 	}
 	srv.SetReady(true)
+	var drainErr error
 	sc := echo.StartConfig{
 		Address:         cfg.Addr,
 		HideBanner:      true,
@@ -157,11 +158,18 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 			s.IdleTimeout = 2 * time.Minute
 			return nil
 		},
-		OnShutdownError: func(err error) { log.Error("shutdown", "err", err) },
+		OnShutdownError: func(err error) {
+			log.Error("shutdown", "err", err)
+			drainErr = err
+		},
 	}
 	err = sc.Start(ctx, srv.Handler())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if drainErr != nil {
+		// Requests were still running when the drain time ran out: say so by the exit status.
+		return fmt.Errorf("stopped before in-flight requests finished: %w", drainErr)
 	}
 	log.Info("mudi stopped")
 	return nil
