@@ -1,7 +1,7 @@
 // The layer panel (toggles, zoom to layer) and the legend, whose colours are read from the
 // server's style so that they cannot drift from what the map draws.
-import { classes, el, int, kindLabel } from './format.js';
-import { BASEMAP, RESULT, resultColor, setVisible, syncOverlays } from './map.js';
+import { classes, el, int, kindLabel, noWarningColor, warningLevels } from './format.js';
+import { BASEMAP, MODE_WARNING, RESULT, resultColor, setMode, setVisible, syncOverlays } from './map.js';
 
 export function renderLayers(ctx) {
   const { state, map } = ctx;
@@ -49,7 +49,7 @@ function toggleItem(ctx, id, title, meta) {
   input.addEventListener('change', () => {
     if (input.checked) state.hidden.delete(id);
     else state.hidden.add(id);
-    if (id !== RESULT) setVisible(map, id, input.checked);
+    if (id !== RESULT) setVisible(map, id, input.checked, state);
     syncOverlays(map, state);
   });
   return el('li', { class: 'layer-item' },
@@ -78,6 +78,19 @@ export function legendColors(style, state) {
   return colors;
 }
 
+// setupMapMode wires the map-mode radios (利用状态 / 预警图) of the layer panel.
+export function setupMapMode(ctx) {
+  for (const input of document.querySelectorAll('input[name="map_mode"]')) {
+    input.checked = input.value === (ctx.state.mode || 'status');
+    input.addEventListener('change', () => {
+      if (!input.checked) return;
+      setMode(ctx.map, ctx.state, input.value);
+      renderLegend(ctx.map.getStyle(), ctx.state);
+      ctx.status(input.value === MODE_WARNING ? '预警图：地块按预警等级着色' : '地块按利用状态着色');
+    });
+  }
+}
+
 export function renderLegend(style, state) {
   const c = legendColors(style, state);
   for (const [k, v] of Object.entries(c)) document.documentElement.style.setProperty(`--c-${k}`, v);
@@ -87,7 +100,12 @@ export function renderLegend(style, state) {
     else s.style.background = color;
     return s;
   };
-  const items = classes.map((k) => el('li', {}, swatch(c[k.id]), el('span', {}, k.label, ' ', el('small', { text: k.note }))));
+  const items = state.mode === MODE_WARNING
+    ? [
+      ...warningLevels.map((w) => el('li', { 'data-warning': w.value }, swatch(w.color), el('span', { text: `${w.value}色预警` }))),
+      el('li', { 'data-warning': '' }, swatch(noWarningColor), el('span', {}, '无预警 ', el('small', { text: '已销号或无法判定' }))),
+    ]
+    : classes.map((k) => el('li', {}, swatch(c[k.id]), el('span', {}, k.label, ' ', el('small', { text: k.note }))));
   items.push(
     el('li', {}, swatch(c.outside, 'outline'), el('span', { text: '控制线外地块（红框）' })),
     el('li', {}, swatch(c.outside, 'outline dashed'), el('span', { text: '跨控制线地块（红色虚框）' })),
