@@ -20,6 +20,7 @@ const dash = {
   reportKey: '',
   chart: null,
   chartKey: '',
+  monthChosen: false, // the user picked the report's month
 };
 
 const groupLabels = { district: '行政区', town: '乡镇(街道)', park: '园区' };
@@ -62,7 +63,10 @@ export function setupDashboard(ctx) {
   for (const id of ['ledger-district', 'ledger-state', 'ledger-warning']) $(id).addEventListener('change', () => renderLedger(ctx));
   $('ledger-as-of').addEventListener('change', () => loadLedger(ctx, true));
   $('report-month').value = thisMonth();
-  $('report-month').addEventListener('change', () => loadTab(ctx));
+  $('report-month').addEventListener('change', () => {
+    dash.monthChosen = true;
+    loadTab(ctx);
+  });
   $('report-group').addEventListener('change', () => loadReport(ctx));
   ctx.onLedgerChanged = async () => {
     dash.ledgerKey = dash.reportKey = dash.chartKey = ''; // stale: reload what is shown
@@ -160,6 +164,8 @@ async function loadLedger(ctx, force = false) {
   try {
     dash.ledger = await getJSON(`/api/ledger?${query}`);
     dash.ledgerKey = key;
+    // The report's month starts as the month of the server's today (the ledger's as_of).
+    if (!dash.monthChosen && /^\d{4}-\d{2}/.test(dash.ledger.as_of || '')) $('report-month').value = dash.ledger.as_of.slice(0, 7);
     fillLedgerFilters();
     renderLedger(ctx);
   } catch (err) {
@@ -228,7 +234,7 @@ function renderLedger(ctx) {
   const body = document.createElement('tbody');
   const frag = document.createDocumentFragment();
   for (const r of rows) {
-    const tr = el('tr', { 'data-code': r.code });
+    const tr = el('tr', { 'data-code': r.code, 'data-state': r.CZZT || '' });
     for (const c of cols) {
       if (c.key === 'code') {
         tr.append(el('th', { scope: 'row' }, el('button', {

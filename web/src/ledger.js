@@ -40,7 +40,7 @@ function stateBadge(state) {
 const row = (label, value, attrs = {}) => el('tr', attrs, el('th', { scope: 'row', text: label }), el('td', {}, value));
 
 // ledgerSection renders the ledger of a loaded parcel; onSaved(parcel) is called after a save.
-export function ledgerSection(layer, data, { onSaved, onNeedKey }) {
+export function ledgerSection(layer, data, { onSaved, onNeedKey, onResize = () => {} }) {
   const { parcel } = data;
   const props = parcel.properties || {};
   const box = el('section', { class: 'ledger', 'aria-label': '一宗一策台账', 'data-code': parcel.code, 'data-state': parcel.state });
@@ -60,12 +60,14 @@ export function ledgerSection(layer, data, { onSaved, onNeedKey }) {
           onCancel: () => {
             form.replaceWith(view);
             edit.hidden = false;
+            onResize();
             edit.focus();
           },
         });
         view.replaceWith(form);
         edit.hidden = true;
-        form.querySelector('input, textarea, button')?.focus();
+        onResize();
+        form.querySelector('input, textarea, button')?.focus({ preventScroll: true });
       });
       box.append(el('div', { class: 'actions' }, edit));
     } else {

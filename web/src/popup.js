@@ -20,6 +20,20 @@ function open(ctx, lngLat, content) {
   if (!popup.isOpen()) popup.addTo(map);
 }
 
+// fitPopup pans the map so that the whole popup is inside it (its content grows when the ledger
+// arrives), keeping the parcel's point on the map.
+function fitPopup(ctx) {
+  const node = popup?.getElement();
+  if (!node || !popup.isOpen()) return;
+  const box = ctx.map.getContainer().getBoundingClientRect();
+  const r = node.getBoundingClientRect();
+  const margin = 10;
+  let dy = 0;
+  if (r.bottom > box.bottom - margin) dy = r.bottom - (box.bottom - margin);
+  if (r.top - dy < box.top + margin) dy = r.top - (box.top + margin);
+  if (Math.abs(dy) >= 1) ctx.map.panBy([0, dy], { duration: 0 });
+}
+
 export function closePopup() {
   popup?.remove();
 }
@@ -167,6 +181,7 @@ async function appendLedger(ctx, layer, code, lngLat, content, ctrl) {
     const data = await loadLedger(layer.id, code, { signal: ctrl.signal });
     if (ctrl.signal.aborted) return;
     slot.replaceChildren(ledgerSection(layer, data, {
+      onResize: () => fitPopup(ctx),
       onNeedKey: () => document.getElementById('key-button')?.click(),
       onSaved: async (saved) => {
         setSelection(ctx, saved);
@@ -175,6 +190,8 @@ async function appendLedger(ctx, layer, code, lngLat, content, ctrl) {
         ctx.onLedgerChanged?.(layer.id, code);
       },
     }));
+    popup.setLngLat(lngLat); // anchors the grown popup again
+    fitPopup(ctx);
   } catch (err) {
     if (err.name === 'AbortError') return;
     slot.replaceChildren(el('p', { class: 'error', text: `台账：${message(err)}` }));
