@@ -11,6 +11,7 @@ import (
 
 	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 )
 
 // featureID reads the feature id path parameter.
@@ -32,11 +33,12 @@ func (s *Server) feature(c *echo.Context) (*spatial.Snapshot, *spatial.Feature, 
 	return s.app.Feature(c.Param("id"), id)
 }
 
-// geoJSONFeature is the RFC 7946 form of a feature: source and derived attributes as properties.
-func geoJSONFeature(f *spatial.Feature) *geojson.Feature {
+// geoJSONFeature is the RFC 7946 form of feature f of snapshot sn: source and computed
+// attributes (the campaign classes too when sn carries them) as properties.
+func geoJSONFeature(sn *spatial.Snapshot, f *spatial.Feature) *geojson.Feature {
 	gf := geojson.NewFeature(f.Geometry)
 	gf.ID = uint64(f.ID)
-	gf.Properties = f.Properties()
+	gf.Properties = sn.Properties(f)
 	return gf
 }
 
@@ -45,8 +47,11 @@ func (s *Server) getFeature(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if sn, err = s.withClasses(c, sn); err != nil {
+		return err
+	}
 	c.Response().Header().Set("ETag", fmt.Sprintf(`"%s-%d-%d"`, sn.Layer.ID, sn.Layer.Version, f.ID))
-	return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(f))
+	return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(sn, f))
 }
 
 // patchFeature applies a JSON merge patch (RFC 7396) to a feature's attributes: each member
@@ -75,7 +80,8 @@ func (s *Server) patchFeature(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(f))
+	sn := s.app.WithClasses(s.index.Layer(c.Param("id")), campaign.Date{})
+	return sendJSON(c, http.StatusOK, "application/geo+json", geoJSONFeature(sn, f))
 }
 
 func (s *Server) featureHistory(c *echo.Context) error {

@@ -23,6 +23,7 @@ func (s *Server) fileRoutes() []Route {
 				{Name: "format", Type: "string", Description: "file format (default geojson)", Enum: []string{"geojson", "csv", "shp", "gpkg"}},
 				{Name: "crs", Type: "string", Description: "CRS of the coordinates, e.g. EPSG:4549 (default: lon/lat for GeoJSON, the layer's source CRS otherwise); GeoJSON in another CRS than CRS84/EPSG:4326 carries the legacy crs member"},
 				{Name: "encoding", Type: "string", Description: "Shapefile attribute encoding: UTF-8 (default) or GBK", Enum: []string{"UTF-8", "GBK", "GB18030"}},
+				{Name: "as_of", Type: "string", Description: "date the campaign classes of parcels are computed as of, YYYY-MM-DD (default: today in China)"},
 			},
 			Produces: "application/octet-stream",
 			Responses: map[int]string{200: "the file (GeoJSON, CSV with BOM, zip, GeoPackage)", 400: "unknown format, CRS or encoding, or a CRS that cannot hold the layer (problem JSON naming it)",
@@ -33,6 +34,9 @@ func (s *Server) fileRoutes() []Route {
 func (s *Server) exportLayer(c *echo.Context) error {
 	sn, err := s.snapshot(c)
 	if err != nil {
+		return err
+	}
+	if sn, err = s.withClasses(c, sn); err != nil {
 		return err
 	}
 	format := gisio.FormatGeoJSON

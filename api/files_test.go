@@ -486,7 +486,7 @@ func TestHostileUploadsAreProblemsAndChangeNothing(t *testing.T) {
 	}{
 		{"zip bomb", "bomb.zip", bomb.Bytes(), nil, 400, "file", []string{"parcels.dbf", "limit"}},
 		{"path traversal", "evil.zip", zipParts(t, map[string][]byte{"parcels.shp": parts["parcels.shp"]}, "../"), nil, 400, "file", []string{"../parcels.shp", "traversal"}},
-		{"truncated dbf", "cut.zip", mutate(func(p map[string][]byte) { p["parcels.dbf"] = p["parcels.dbf"][:len(p["parcels.dbf"])-200] }), nil, 400, "file", []string{"parcels.dbf record 2", "truncated"}},
+		{"truncated dbf", "cut.zip", mutate(func(p map[string][]byte) { p["parcels.dbf"] = p["parcels.dbf"][:len(p["parcels.dbf"])-200] }), nil, 400, "file", []string{"parcels.dbf record 3", "truncated"}},
 		{"dbf and shp disagree", "odd.zip", mutate(func(p map[string][]byte) { p["parcels.dbf"][4] = 2; delete(p, "parcels.shx") }), nil, 400, "file", []string{"parcels.dbf", "record 3", "inconsistent"}},
 		{"prj in Xian 1980", "xian.zip", mutate(func(p map[string][]byte) {
 			p["parcels.prj"] = []byte(`PROJCS["Xian_1980_3_Degree_GK_CM_120E",GEOGCS["GCS_Xian_1980",DATUM["D_Xian_1980",SPHEROID["Xian_1980",6378140.0,298.257]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`)
@@ -614,7 +614,7 @@ func TestExportParametersAreChecked(t *testing.T) {
 	}
 	// CSV starts with a BOM and the header; numbers are not quoted.
 	r = ts.get("/api/layers/parcels/export?format=csv")
-	if !bytes.HasPrefix(r.body, []byte("\uFEFFWKT,id,DKBH,QLR,WWLX,MJSS,area_m2,area_mu,block_id,block_mu,scattered\r\n")) || !bytes.Contains(r.body, []byte(`,1.5,`)) {
+	if !bytes.HasPrefix(r.body, []byte("\uFEFFWKT,id,DKBH,QLR,WWLX,MJSS,area_m2,area_mu,block_id,block_mu,scattered,start_due,idle_class,idle_since,idle_years,idle_fee_wan,may_reclaim,wuwei,mu_tax,mu_class,warning,idle_reason,wuwei_reason,mu_tax_reason,warning_reason\r\n")) || !bytes.Contains(r.body, []byte(`,1.5,`)) {
 		t.Errorf("csv = %s", r.body[:min(400, len(r.body))])
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/mudi-gis/mudi/spatial/crs"
 )
 
-// OGC API – Features (Part 1 Core, Part 2 CRS by reference, Part 3 Filtering with CQL2 text)
-// under /ogc. Every layer of the index is a collection; its items are the layer's features in
+// OGC API – Features (Part 1 Core, Part 2 CRS by reference, Part 3 Filtering with CQL2 text,
+// Part 4 create, replace, update and delete in ogc_write.go) under /ogc. Every layer of the index is a collection; its items are the layer's features in
 // id order, with source and derived attributes as properties.
 
 const (
@@ -43,6 +43,9 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	confCreateReplaceDelete,
+	confUpdate,
+	confFeatures,
 	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
 	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",

@@ -25,7 +25,7 @@ import (
 // itemParams are the query parameters of /ogc/collections/{id}/items besides queryables.
 var itemParams = map[string]bool{
 	"f": true, "limit": true, "offset": true, "bbox": true, "bbox-crs": true, "crs": true,
-	"filter": true, "filter-lang": true, "filter-crs": true, "datetime": true,
+	"filter": true, "filter-lang": true, "filter-crs": true, "datetime": true, "as_of": true,
 }
 
 // ogcFeature is a feature as OGC API – Features serves it.
@@ -51,6 +51,9 @@ type ogcFeatureCollection struct {
 func (s *Server) ogcItems(c *echo.Context) error {
 	sn, err := s.ogcSnapshot(c)
 	if err != nil {
+		return err
+	}
+	if sn, err = s.withClasses(c, sn); err != nil {
 		return err
 	}
 	q := c.QueryParams()
@@ -85,7 +88,7 @@ func (s *Server) ogcItems(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	matched, err := selectFeatures(c.Request().Context(), sn, expr)
+	matched, err := selectFeatures(c.Request().Context(), sn, expr.In(sn))
 	if err != nil {
 		return err
 	}
@@ -121,7 +124,7 @@ func (s *Server) ogcItems(c *echo.Context) error {
 		NumberMatched: len(matched), NumberReturned: len(page),
 		TimeStamp: s.app.Now().UTC().Format(time.RFC3339), Links: links}
 	for i, f := range page {
-		if fc.Features[i], err = toOGCFeature(f, out); err != nil {
+		if fc.Features[i], err = toOGCFeature(sn, f, out); err != nil {
 			return err
 		}
 	}
@@ -144,7 +147,10 @@ func (s *Server) itemLinks(c *echo.Context, path string, q url.Values, fm format
 
 // ogcItem serves one feature.
 func (s *Server) ogcItem(c *echo.Context) error {
-	sn, fm, err := s.ogcResource(c, only("f", "crs"))
+	sn, fm, err := s.ogcResource(c, only("f", "crs", "as_of"))
+	if err == nil {
+		sn, err = s.withClasses(c, sn)
+	}
 	if err != nil {
 		return err
 	}
@@ -169,23 +175,23 @@ func (s *Server) ogcItem(c *echo.Context) error {
 		return s.renderHTML(c, "item", htmlPage{Title: fmt.Sprintf("%s #%d", sn.Layer.Title, f.ID), Links: links,
 			Data: itemPage(sn, queryables(sn.Layer), f)})
 	}
-	of, err := toOGCFeature(f, out)
+	of, err := toOGCFeature(sn, f, out)
 	if err != nil {
 		return err
 	}
 	of.Links = links
-	c.Response().Header().Set("ETag", fmt.Sprintf(`"%s-%d-%d-%d"`, sn.Layer.ID, sn.Layer.Version, f.ID, out.EPSG()))
+	c.Response().Header().Set("ETag", featureETag(f, out)) // If-Match of a write compares it
 	return sendJSON(c, http.StatusOK, mimeGeoJSON, of)
 }
 
 // toOGCFeature converts f to its GeoJSON form with coordinates in out, in out's axis order,
 // its geometry always a MultiPolygon ([multiPolygon]).
-func toOGCFeature(f *spatial.Feature, out crs.CRS) (ogcFeature, error) {
+func toOGCFeature(sn *spatial.Snapshot, f *spatial.Feature, out crs.CRS) (ogcFeature, error) {
 	g, err := outGeometry(multiPolygon(f.Geometry), out)
 	if err != nil {
 		return ogcFeature{}, badParam("crs", "feature %d lies outside the area where %s is defined", f.ID, out)
 	}
-	return ogcFeature{Type: "Feature", ID: uint64(f.ID), Geometry: geojson.NewGeometry(g), Properties: f.Properties()}, nil
+	return ogcFeature{Type: "Feature", ID: uint64(f.ID), Geometry: geojson.NewGeometry(g), Properties: sn.Properties(f)}, nil
 }
 
 // multiPolygon returns a polygon as a MultiPolygon of one member, and any other geometry as it

@@ -43,7 +43,7 @@ var tagDocs = map[string]string{
 	"analyses": "small parcels, outside the control line, contiguous blocks; saved analyses; statistics",
 	"tiles":    "Mapbox Vector Tiles, TileJSON, MapLibre styles",
 	"files":    "GIS file import and export",
-	"ogc":      "OGC API – Features (Parts 1, 2 and 3): collections, paged items, CRSs, CQL2 filters, queryables",
+	"ogc":      "OGC API – Features (Parts 1 to 4): collections, paged items, CRSs, CQL2 filters, queryables; creating, replacing, updating and deleting items",
 	"web":      "the web viewer",
 	"viewer":   "the web viewer",
 }
@@ -162,7 +162,7 @@ func (s *Server) openAPI(base string) map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{r.Body: map[string]any{"schema": map[string]any{}}}}
 		}
 		if r.Write {
-			op["security"] = []map[string][]string{{"apiKey": {}}}
+			op["security"] = []map[string][]string{{"apiKey": {}}, {"basicKey": {}}}
 		}
 		if paths[path] == nil {
 			paths[path] = map[string]any{}
@@ -199,7 +199,8 @@ func (s *Server) openAPI(base string) map[string]any {
 				},
 			},
 			"securitySchemes": map[string]any{
-				"apiKey": map[string]any{"type": "http", "scheme": "bearer", "description": "a write key (MUDI_API_KEYS)"},
+				"apiKey":   map[string]any{"type": "http", "scheme": "bearer", "description": "a write key (MUDI_API_KEYS)"},
+				"basicKey": map[string]any{"type": "http", "scheme": "basic", "description": "the same key as the password of HTTP Basic authentication, any user name (desktop GIS clients such as QGIS)"},
 			},
 		},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/store"
 )
 
@@ -57,8 +58,8 @@ func codeParam(c *echo.Context) (string, error) {
 }
 
 // parcelView is a parcel as GeoJSON with its ledger state.
-func parcelView(p *app.Parcel, stateField string) map[string]any {
-	gf := geoJSONFeature(p.Feature)
+func parcelView(sn *spatial.Snapshot, p *app.Parcel, stateField string) map[string]any {
+	gf := geoJSONFeature(sn, p.Feature)
 	state := strings.TrimSpace(p.Feature.Attrs.String(stateField))
 	if state == "" {
 		state = spatial.StateNotStarted
@@ -94,7 +95,11 @@ func (s *Server) getParcel(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, http.StatusOK, "application/geo+json", parcelView(p, stateFieldOf(&p.Layer.Layer)))
+	sn, err := s.withClasses(c, p.Layer)
+	if err != nil {
+		return err
+	}
+	return sendJSON(c, http.StatusOK, "application/geo+json", parcelView(sn, p, stateFieldOf(&p.Layer.Layer)))
 }
 
 // readEdit reads a JSON merge patch of attributes into an edit by the request's key.
@@ -138,8 +143,8 @@ func (s *Server) patchParcel(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sn := s.index.Layer(c.Param("id"))
-	return sendJSON(c, http.StatusOK, "application/geo+json", parcelView(&app.Parcel{Layer: sn, Feature: f, Code: code}, stateFieldOf(&sn.Layer)))
+	sn := s.app.WithClasses(s.index.Layer(c.Param("id")), campaign.Date{})
+	return sendJSON(c, http.StatusOK, "application/geo+json", parcelView(sn, &app.Parcel{Layer: sn, Feature: f, Code: code}, stateFieldOf(&sn.Layer)))
 }
 
 func (s *Server) parcelHistory(c *echo.Context) error {

@@ -211,7 +211,13 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		s.log.Error("request failed", "request_id", p.RequestID, "route", c.Path(), "err", err)
 	}
 	if p.Status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="mudi"`)
+		// Both ways of sending a key; Basic only to clients that are not a page's script, for
+		// which a browser would open its own password dialog.
+		h := c.Response().Header()
+		h.Set("WWW-Authenticate", `Bearer realm="mudi"`)
+		if m := c.Request().Header.Get("Sec-Fetch-Mode"); m == "" || m == "navigate" {
+			h.Add("WWW-Authenticate", `Basic realm="mudi"`)
+		}
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)

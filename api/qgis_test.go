@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/analysis"
@@ -101,9 +104,41 @@ func runQGIS(tb testing.TB, script string, args map[string]any) map[string]any {
 	return res
 }
 
-// recordedRequest is a request a server received: method, request URI and the
-// X-Forwarded-Prefix it came with.
-type recordedRequest struct{ Method, URI, Prefix string }
+// recordedRequest is a request a server received: method, request URI, the X-Forwarded-Prefix,
+// Content-Type and Content-Crs it came with, and the scheme of its Authorization (Basic,
+// Bearer; never the credentials).
+type recordedRequest struct {
+	Method, URI, Prefix, ContentType, ContentCRS, Auth string
+	Status                                             int // the status the server answered
+}
+
+// statusRecorder keeps the status a handler writes.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusRecorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
 
 // requestLog records the requests a server receives.
 type requestLog struct {
@@ -117,15 +152,19 @@ func (l *requestLog) list() []recordedRequest {
 	return append([]recordedRequest(nil), l.reqs...)
 }
 
-// recorded serves h on a new 127.0.0.1 port, recording the requests, and returns its URL.
+// recorded serves h on a new 127.0.0.1 port, recording each request once it is answered, and
+// returns its URL.
 func recorded(tb testing.TB, h http.Handler) (string, *requestLog) {
 	tb.Helper()
 	log := &requestLog{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		log.mu.Lock()
-		log.reqs = append(log.reqs, recordedRequest{r.Method, r.URL.RequestURI(), r.Header.Get("X-Forwarded-Prefix")})
+		log.reqs = append(log.reqs, recordedRequest{Method: r.Method, URI: r.URL.RequestURI(), Prefix: r.Header.Get("X-Forwarded-Prefix"),
+			ContentType: r.Header.Get("Content-Type"), ContentCRS: r.Header.Get("Content-Crs"), Auth: scheme, Status: sw.status})
 		log.mu.Unlock()
-		h.ServeHTTP(w, r)
 	}))
 	tb.Cleanup(hs.Close)
 	return hs.URL, log
@@ -388,4 +427,172 @@ func needTool(tb testing.TB, name, pkg string) string {
 		tb.Skipf("%s not installed (Debian %s)", name, pkg)
 	}
 	return p
+}
+
+// QGIS edits the parcels through OGC API – Features Part 4 with a Basic authentication
+// configuration holding an editor key: an attribute, a vertex, a new parcel and a deletion in
+// one commit, then a ledger move the server refuses in another. mudi's history, tiles and
+// analyses must show each accepted change, and QGIS must report the refused one.
+func TestQGISEditsParcelsOverOAPIF(t *testing.T) {
+	requireQGIS(t)
+	ts := newSampleServer(t)
+	sn := ts.index.Layer("parcels")
+	// Four parcels: the refused move needs one that has not started (未启动).
+	var picks []*spatial.Feature
+	var bad *spatial.Feature
+	for _, f := range sn.Features() {
+		switch {
+		case bad == nil && f.Attrs["CZZT"] == spatial.StateNotStarted:
+			bad = f
+		case len(picks) < 3 && f.ID > 100:
+			picks = append(picks, f)
+		}
+	}
+	if bad == nil || len(picks) < 3 {
+		t.Fatal("the sample lacks the parcels to edit")
+	}
+	attrF, geomF, delF := picks[0], picks[1], picks[2]
+	code := func(f *spatial.Feature) string { return f.Attrs.String("DKBH") }
+	c := sn.Layer.Bound.Center()
+	newRing := [][2]float64{{c[0], c[1]}, {c[0] + 0.0004, c[1]}, {c[0] + 0.0004, c[1] + 0.0004}, {c[0], c[1] + 0.0004}, {c[0], c[1]}}
+	newBound := orb.Bound{Min: orb.Point{c[0], c[1]}, Max: orb.Point{c[0] + 0.0004, c[1] + 0.0004}}
+	tilesBefore := map[string]map[tiles.Coord]string{
+		"attribute": zTiles(ts, attrF.Bound()), "geometry": zTiles(ts, geomF.Bound()),
+		"deletion": zTiles(ts, delF.Bound()), "new parcel": zTiles(ts, newBound),
+	}
+	historyLen := func(f *spatial.Feature) int {
+		return len(ts.getOK(fmt.Sprintf("/api/layers/parcels/features/%d/history", f.ID))["changes"].([]any))
+	}
+	badHistory := historyLen(bad)
+
+	base, log := recorded(t, ts.srv.Handler())
+	const dx = 0.00003 // about 3 m east
+	res := runQGIS(t, "oapif_edit.py", map[string]any{
+		"url": base + "/ogc", "typename": "parcels", "key": editorKey, "code_field": "DKBH",
+		"attr":   map[string]any{"code": code(attrF), "field": "YJDJ", "value": "QGIS改"},
+		"geom":   map[string]any{"code": code(geomF), "vertex": 1, "dx": dx, "dy": 0},
+		"add":    map[string]any{"code": "QGIS-0001", "owner": "QGIS新增公司", "ring": newRing},
+		"delete": map[string]any{"code": code(delF)},
+		"bad":    map[string]any{"code": code(bad), "field": "CZZT", "value": spatial.StateClosed},
+	})
+	t.Logf("QGIS %v: capabilities %v; commit %v %v; refused commit %v %v; provider errors %v", res["qgis"], res["capabilities"],
+		res["commit"], res["commit_errors"], res["bad_commit"], res["bad_commit_errors"], res["bad_provider_errors"])
+	for _, r := range log.list() {
+		if r.Method != "GET" {
+			t.Logf("QGIS sent %s %s (%s, Content-Crs %q, auth %s) → %d", r.Method, r.URI, r.ContentType, r.ContentCRS, r.Auth, r.Status)
+		}
+	}
+	caps, _ := res["capabilities"].(map[string]any)
+	for _, k := range []string{"add", "delete", "change_attributes", "change_geometries"} {
+		if caps[k] != true {
+			t.Errorf("QGIS's provider lacks the %s capability: %v", k, caps)
+		}
+	}
+	if res["commit"] != true {
+		t.Fatalf("QGIS's commit failed: %v", res["commit_errors"])
+	}
+
+	// The attribute.
+	if f := ts.index.Layer("parcels").Feature(attrF.ID); f.Attrs["YJDJ"] != "QGIS改" {
+		t.Errorf("parcel %s: YJDJ %v", code(attrF), f.Attrs["YJDJ"])
+	}
+	if got := analysisIDs(t, ts, "YJDJ = 'QGIS改'"); len(got) != 1 || got[int(attrF.ID)] == 0 {
+		t.Errorf("analysis by the new YJDJ: %v, want parcel %d", got, attrF.ID)
+	}
+	// The vertex: moved where QGIS moved it, the rest of the ring kept, the area measured again.
+	after, before := res["vertex_after"].([]any), res["vertex_before"].([]any)
+	moved := orb.Point{after[0].(float64), after[1].(float64)}
+	old := orb.Point{before[0].(float64), before[1].(float64)}
+	if math.Abs(moved[0]-old[0]-dx) > 1e-12 || moved[1] != old[1] {
+		t.Errorf("QGIS moved the vertex from %v to %v", old, moved)
+	}
+	g := ts.index.Layer("parcels").Feature(geomF.ID)
+	ring := spatial.Polygons(g.Geometry)[0][0]
+	oldRing := spatial.Polygons(geomF.Geometry)[0][0]
+	hasMoved, hasOld := false, false
+	for _, p := range ring {
+		hasMoved = hasMoved || (math.Abs(p[0]-moved[0]) < 1e-9 && math.Abs(p[1]-moved[1]) < 1e-9)
+		hasOld = hasOld || p == old
+	}
+	if !hasMoved || hasOld || len(ring) != len(oldRing) {
+		t.Errorf("parcel %s: ring %v after moving %v to %v (was %v)", code(geomF), ring, old, moved, oldRing)
+	}
+	if g.Derived.AreaMu == geomF.Derived.AreaMu {
+		t.Errorf("parcel %s: area unchanged at %v 亩", code(geomF), g.Derived.AreaMu)
+	}
+	if got := analysisIDs(t, ts, "DKBH = '"+code(geomF)+"'"); math.Abs(got[int(geomF.ID)]-g.Derived.AreaMu) > 1e-9 {
+		t.Errorf("analysis sees parcel %s as %v, want %v 亩", code(geomF), got, g.Derived.AreaMu)
+	}
+	// The new parcel and the deleted one.
+	added := analysisIDs(t, ts, "DKBH = 'QGIS-0001'")
+	var addedID int
+	for id := range added {
+		addedID = id
+	}
+	if len(added) != 1 || ts.index.Layer("parcels").Feature(spatial.FeatureID(addedID)).Attrs["QLR"] != "QGIS新增公司" {
+		t.Errorf("analysis of the new parcel: %v", added)
+	}
+	if got := analysisIDs(t, ts, "DKBH = '"+code(delF)+"'"); len(got) != 0 || ts.index.Layer("parcels").Feature(delF.ID) != nil {
+		t.Errorf("the deleted parcel %s is still there: %v", code(delF), got)
+	}
+	if n := ts.index.Layer("parcels").Len(); n != sn.Len() {
+		t.Errorf("%d parcels after adding one and deleting one, had %d", n, sn.Len())
+	}
+	// History under the key's name.
+	for _, h := range []struct {
+		id  spatial.FeatureID
+		key string
+	}{{attrF.ID, "YJDJ"}, {geomF.ID, "geometry"}, {spatial.FeatureID(addedID), "feature"}} {
+		found := false
+		for _, ch := range ts.getOK(fmt.Sprintf("/api/layers/parcels/features/%d/history", h.id))["changes"].([]any) {
+			cm := ch.(map[string]any)
+			found = found || (cm["key"] == h.key && cm["actor"] == "zhang-editor")
+		}
+		if !found {
+			t.Errorf("feature %d: no %s change by zhang-editor in its history", h.id, h.key)
+		}
+	}
+	// Tiles over each change.
+	for what, before := range tilesBefore {
+		tilesChanged(t, ts, what, before)
+	}
+
+	// The refused move: nothing changed on the server, and QGIS says the commit failed.
+	if res["bad_commit"] != false {
+		t.Errorf("QGIS committed %s → %s", spatial.StateNotStarted, spatial.StateClosed)
+	}
+	if f := ts.index.Layer("parcels").Feature(bad.ID); f.Attrs["CZZT"] != spatial.StateNotStarted || historyLen(bad) != badHistory {
+		t.Errorf("parcel %s after the refused move: CZZT %v", code(bad), f.Attrs["CZZT"])
+	}
+	// QGIS 3.40 reports which change failed, not the server's reason (the 409's problem JSON
+	// names the states; QGIS does not read error bodies).
+	errs := fmt.Sprint(res["bad_commit_errors"])
+	if !strings.Contains(errs, "1 attribute value change(s) not applied") || !strings.Contains(errs, fmt.Sprintf("Cannot modify feature of id %v", res["bad_fid"])) {
+		t.Errorf("QGIS's commit errors do not report the refused change of QGIS feature %v: %s", res["bad_fid"], errs)
+	}
+
+	// What QGIS sent: OPTIONS to learn the capabilities, then writes with Basic authentication.
+	var options, writes []string
+	for _, r := range log.list() {
+		switch r.Method {
+		case "OPTIONS":
+			options = append(options, r.URI)
+		case "POST", "PUT", "PATCH", "DELETE":
+			writes = append(writes, fmt.Sprintf("%s %d", r.Method, r.Status))
+			if r.Status == http.StatusConflict && r.URI != fmt.Sprintf("/ogc/collections/parcels/items/%d", bad.ID) {
+				t.Errorf("QGIS's %s %s was refused", r.Method, r.URI)
+			}
+			if r.Auth != "Basic" {
+				t.Errorf("QGIS sent %s %s with auth %q", r.Method, r.URI, r.Auth)
+			}
+		}
+	}
+	if !slices.Contains(options, "/ogc/collections/parcels/items") || len(options) < 2 {
+		t.Errorf("QGIS's OPTIONS requests: %v", options)
+	}
+	for _, w := range []string{"POST 201", "DELETE 204", "PATCH 200", "PATCH 409"} {
+		if !slices.Contains(writes, w) {
+			t.Errorf("QGIS's writes %v lack %s", writes, w)
+		}
+	}
 }

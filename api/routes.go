@@ -43,10 +43,12 @@ func (s *Server) routeTable() []Route {
 		s.opsRoutes(),
 		s.layerRoutes(),
 		s.parcelRoutes(),
+		s.monitorRoutes(),
 		s.analysisRoutes(),
 		s.tileRoutes(),
 		s.fileRoutes(),
 		s.ogcRoutes(),
+		s.ogcWriteRoutes(),
 		s.webRoutes(),
 	} {
 		rs = append(rs, group...)

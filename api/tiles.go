@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/tiles"
 )
 
@@ -17,12 +18,14 @@ const mimeMVT = "application/vnd.mapbox-vector-tile"
 // tileLayers returns the snapshots of a comma-separated list of layer ids, or a 404 naming the
 // first unknown one.
 func (s *Server) tileLayers(list string) ([]*spatial.Snapshot, error) {
+	// Parcels carry today's campaign classes (warnings …): a tile requested after midnight
+	// shows the new day's classes (the tile cache keys them by date).
 	if !strings.Contains(list, ",") { // one layer: no list to check
 		sn := s.index.Layer(list)
 		if sn == nil {
 			return nil, notFound("layer %q does not exist", list)
 		}
-		return []*spatial.Snapshot{sn}, nil
+		return []*spatial.Snapshot{s.app.WithClasses(sn, campaign.Date{})}, nil
 	}
 	ids := strings.Split(list, ",")
 	snaps := make([]*spatial.Snapshot, 0, len(ids))
@@ -36,7 +39,7 @@ func (s *Server) tileLayers(list string) ([]*spatial.Snapshot, error) {
 		if sn == nil {
 			return nil, notFound("layer %q does not exist", id)
 		}
-		snaps = append(snaps, sn)
+		snaps = append(snaps, s.app.WithClasses(sn, campaign.Date{}))
 	}
 	return snaps, nil
 }

@@ -28,7 +28,25 @@ func TestComputedAttributesAreTheSameEverywhere(t *testing.T) {
 		{"block_id", "integer", "连片区块编号"},
 		{"block_mu", "real", "连片区块面积(亩)"},
 		{"scattered", "boolean", "零星地块"},
+		{"start_due", "date", "应动工日期"},
+		{"idle_class", "string", "闲置状态"},
+		{"idle_since", "date", "闲置起算日期"},
+		{"idle_years", "integer", "闲置年数"},
+		{"idle_fee_wan", "real", "闲置费(万元)"},
+		{"may_reclaim", "boolean", "可无偿收回"},
+		{"wuwei", "string", "五未类型(计算)"},
+		{"mu_tax", "real", "亩均税收(计算)"},
+		{"mu_class", "string", "亩均等级(计算)"},
+		{"warning", "string", "预警等级(计算)"},
+		{"idle_reason", "string", "闲置未定原因"},
+		{"wuwei_reason", "string", "五未未定原因"},
+		{"mu_tax_reason", "string", "亩均未定原因"},
+		{"warning_reason", "string", "预警未定原因"},
 	}
+	// The attributes tiles carry: all but area_m2 and the classes that are dates, amounts
+	// or reasons.
+	inTiles := map[string]bool{"area_mu": true, "control_position": true, "outside_ratio": true, "outside_mu": true,
+		"block_id": true, "block_mu": true, "scattered": true, "idle_class": true, "wuwei": true, "mu_class": true, "warning": true}
 	if len(want) != len(spatial.Computed) {
 		t.Fatalf("spatial.Computed has %d attributes, the test knows %d", len(spatial.Computed), len(want))
 	}
@@ -43,22 +61,24 @@ func TestComputedAttributesAreTheSameEverywhere(t *testing.T) {
 		}
 	}
 
-	// A feature: every computed attribute present with its JSON type.
+	// A feature: every computed attribute present with its JSON type (classes may be null).
 	props := ts.get("/api/layers/parcels/features/1").json(t)["properties"].(map[string]any)
 	jsonType := map[string]func(any) bool{
 		"real":    func(v any) bool { _, ok := v.(float64); return ok },
 		"integer": func(v any) bool { f, ok := v.(float64); return ok && f == float64(int64(f)) },
 		"string":  func(v any) bool { _, ok := v.(string); return ok },
+		"date":    func(v any) bool { s, ok := v.(string); return ok && len(s) == 10 },
 		"boolean": func(v any) bool { _, ok := v.(bool); return ok },
 	}
-	for _, w := range want {
-		if v, ok := props[w.name]; !ok || !jsonType[w.typ](v) {
+	for i, w := range want {
+		v, ok := props[w.name]
+		if !ok || (!jsonType[w.typ](v) && !(i >= 8 && v == nil)) {
 			t.Errorf("feature 1: %s = %#v, want a %s", w.name, v, w.typ)
 		}
 	}
 
 	// OGC queryables.
-	schemaType := map[string]string{"real": "number", "integer": "integer", "string": "string", "boolean": "boolean"}
+	schemaType := map[string]string{"real": "number", "integer": "integer", "string": "string", "date": "string", "boolean": "boolean"}
 	qs := ts.get("/ogc/collections/parcels/queryables").json(t)["properties"].(map[string]any)
 	for _, w := range want {
 		q, _ := qs[w.name].(map[string]any)
@@ -72,9 +92,9 @@ func TestComputedAttributesAreTheSameEverywhere(t *testing.T) {
 	fields := ts.get("/tiles/parcels.json").json(t)["vector_layers"].([]any)[0].(map[string]any)["fields"].(map[string]any)
 	for _, w := range want {
 		got, ok := fields[w.name]
-		if w.name == "area_m2" {
+		if !inTiles[w.name] {
 			if ok {
-				t.Errorf("TileJSON lists area_m2, which tiles do not carry")
+				t.Errorf("TileJSON lists %s, which tiles do not carry", w.name)
 			}
 			continue
 		}
@@ -105,7 +125,10 @@ func TestComputedAttributesAreTheSameEverywhere(t *testing.T) {
 			rows[r[1]] = r
 		}
 	}
-	short := map[string]string{"control_position": "CTRL_POS", "outside_ratio": "OUT_RATIO"}
+	short := map[string]string{"control_position": "CTRL_POS", "outside_ratio": "OUT_RATIO", "start_due": "START_DUE",
+		"idle_class": "IDLE_CLS", "idle_since": "IDLE_SINCE", "idle_years": "IDLE_YRS", "idle_fee_wan": "IDLE_FEE", "may_reclaim": "RECLAIM",
+		"wuwei": "WUWEI", "mu_tax": "MU_TAX", "mu_class": "MU_CLASS", "warning": "WARNING", "idle_reason": "IDLE_WHY",
+		"wuwei_reason": "WUWEI_WHY", "mu_tax_reason": "MUTAX_WHY", "warning_reason": "WARN_WHY"}
 	for _, w := range want {
 		r := rows[w.name]
 		wantShort := w.name
@@ -135,7 +158,7 @@ func TestComputedAttributesAreTheSameEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := runTool(t, "ogrinfo", "-ro", "-so", "-al", gpkg)
-	gdalType := map[string]string{"real": "Real", "integer": "Integer64", "string": "String", "boolean": `Integer\(Boolean\)`}
+	gdalType := map[string]string{"real": "Real", "integer": "Integer64", "string": "String", "date": "Date", "boolean": `Integer\(Boolean\)`}
 	for _, w := range want {
 		if !regexp.MustCompile(`(?m)^` + w.name + `: ` + gdalType[w.typ]).MatchString(info) {
 			t.Errorf("GeoPackage column %s is not %s:\n%s", w.name, gdalType[w.typ], info)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/store"
 	"github.com/mudi-gis/mudi/tiles"
 )
@@ -25,17 +26,20 @@ type Config struct {
 	Now func() time.Time
 	// MaxEvidenceBytes bounds one evidence file; default 20 MiB.
 	MaxEvidenceBytes int64
+	// Campaign are the thresholds of the campaign classes; nil: campaign.DefaultParams().
+	Campaign *campaign.Params
 }
 
 // App is the application core. Build it with [New], then [App.Open] it; it is safe for
 // concurrent use: reads use published snapshots, writes are serialised.
 type App struct {
-	cfg   Config
-	log   *slog.Logger
-	db    *store.DB
-	index *spatial.Index
-	tiles *tiles.Service
-	codes codes // parcel code → id, per layer snapshot
+	cfg     Config
+	log     *slog.Logger
+	db      *store.DB
+	index   *spatial.Index
+	tiles   *tiles.Service
+	codes   codes      // parcel code → id, per layer snapshot
+	classes classCache // campaign classes per layer snapshot and date
 
 	mu sync.Mutex // one writer at a time for the store, the index and the tile cache
 }

@@ -17,6 +17,7 @@ type Snapshot struct {
 	Layer    Layer
 	features []*Feature // sorted by ID
 	tree     *rtree.RTreeG[*Feature]
+	classes  *ClassTable // campaign classes as of a date, when a reader asked for them
 }
 
 // Features returns the layer's features in id order. The slice and the features are shared

@@ -25,6 +25,7 @@ const (
 	GroupArea    Group = iota // always (every layer)
 	GroupControl              // parcels whose layer has a control layer
 	GroupBlock                // parcels grouped into contiguous blocks
+	GroupClasses              // campaign classes as of a date (docs/domain.md §8), on parcels
 )
 
 // Computed lists the computed attributes in publication order.
@@ -38,6 +39,33 @@ var Computed = []Attribute{
 	{Key: "block_id", Type: FieldInteger, Alias: "连片区块编号", Title: "contiguous block the parcel belongs to", Short: "block_id", Group: GroupBlock, Tiles: true},
 	{Key: "block_mu", Type: FieldReal, Unit: "亩", Alias: "连片区块面积(亩)", Title: "area of the contiguous block, 亩", Short: "block_mu", Group: GroupBlock, Tiles: true},
 	{Key: "scattered", Type: FieldBoolean, Alias: "零星地块", Title: "the parcel's block is under the scattered threshold (50 亩 by default)", Short: "scattered", Group: GroupBlock, Tiles: true},
+
+	// The campaign classes, as of a date (today in China unless a request names another).
+	{Key: "start_due", Type: FieldDate, Alias: "应动工日期", Title: "agreed start: YDDGRQ, else the supply date GDRQ + 1 year", Short: "START_DUE", Group: GroupClasses},
+	{Key: "idle_class", Type: FieldString, Alias: "闲置状态", Title: "idle land class", Short: "IDLE_CLS",
+		Enum: []string{"未闲置", "闲置满一年", "闲置满两年"}, Group: GroupClasses, Tiles: true},
+	{Key: "idle_since", Type: FieldDate, Alias: "闲置起算日期", Title: "the day the parcel became idle", Short: "IDLE_SINCE", Group: GroupClasses},
+	{Key: "idle_years", Type: FieldInteger, Alias: "闲置年数", Title: "whole years idle", Short: "IDLE_YRS", Group: GroupClasses},
+	{Key: "idle_fee_wan", Type: FieldReal, Unit: "万元", Alias: "闲置费(万元)", Title: "idle land fee, 万元", Short: "IDLE_FEE", Group: GroupClasses},
+	{Key: "may_reclaim", Type: FieldBoolean, Alias: "可无偿收回", Title: "the land may be taken back without compensation", Short: "RECLAIM", Group: GroupClasses},
+	{Key: "wuwei", Type: FieldString, Alias: "五未类型(计算)", Title: "five-未 class", Short: "WUWEI",
+		Enum: []string{"批而未供", "供而未用", "用而未尽", "建而未投", "投而未达标"}, Group: GroupClasses, Tiles: true},
+	{Key: "mu_tax", Type: FieldReal, Unit: "万元/亩", Alias: "亩均税收(计算)", Title: "tax per 亩, 万元", Short: "MU_TAX", Group: GroupClasses},
+	{Key: "mu_class", Type: FieldString, Alias: "亩均等级(计算)", Title: "tax-per-亩 class among the rated parcels", Short: "MU_CLASS",
+		Enum: []string{"A", "B", "C", "D", "T"}, Group: GroupClasses, Tiles: true},
+	{Key: "warning", Type: FieldString, Alias: "预警等级(计算)", Title: "warning colour", Short: "WARNING",
+		Enum: []string{"红", "橙", "黄", "绿"}, Group: GroupClasses, Tiles: true},
+	{Key: "idle_reason", Type: FieldString, Alias: "闲置未定原因", Title: "why the idle class could not be computed", Short: "IDLE_WHY", Group: GroupClasses},
+	{Key: "wuwei_reason", Type: FieldString, Alias: "五未未定原因", Title: "why the five-未 class could not be computed", Short: "WUWEI_WHY", Group: GroupClasses},
+	{Key: "mu_tax_reason", Type: FieldString, Alias: "亩均未定原因", Title: "why the tax per 亩 could not be computed", Short: "MUTAX_WHY", Group: GroupClasses},
+	{Key: "warning_reason", Type: FieldString, Alias: "预警未定原因", Title: "why the warning could not be computed", Short: "WARN_WHY", Group: GroupClasses},
+}
+
+// ClassTable holds the campaign classes of a layer's parcels as of one date: for each feature,
+// the values of the [GroupClasses] attributes in [Computed] order (nil for null).
+type ClassTable struct {
+	Date   string // the as-of date, YYYY-MM-DD
+	Values map[FeatureID][]any
 }
 
 // DerivedKeys are the keys of [Computed], in order.
@@ -65,9 +93,23 @@ func IsDerivedKey(k string) bool {
 	return ok
 }
 
-// Has reports whether the attributes of group g are present in d.
+// ClassKeys are the keys of the [GroupClasses] attributes, in [Computed] order.
+var ClassKeys = func() []string {
+	var keys []string
+	for _, a := range Computed {
+		if a.Group == GroupClasses {
+			keys = append(keys, a.Key)
+		}
+	}
+	return keys
+}()
+
+// Has reports whether the attributes of group g are present in d (the classes are not held in
+// d: see [Snapshot.Value]).
 func (d Derived) Has(g Group) bool {
 	switch g {
+	case GroupClasses:
+		return false
 	case GroupControl:
 		return d.ControlPosition != ""
 	case GroupBlock:
@@ -112,6 +154,56 @@ func (d Derived) Each(fn func(key string, value any)) {
 			fn(a.Key, v)
 		}
 	}
+}
+
+// WithClasses returns a snapshot like s whose parcels carry the campaign classes of t. It
+// shares everything else with s.
+func (s *Snapshot) WithClasses(t *ClassTable) *Snapshot {
+	c := *s
+	c.classes = t
+	return &c
+}
+
+// Classes returns the class table the snapshot carries, or nil.
+func (s *Snapshot) Classes() *ClassTable { return s.classes }
+
+// Value returns computed attribute key of feature f of the snapshot: a derived attribute, or a
+// class when the snapshot carries classes. The second result is false when f does not have it.
+func (s *Snapshot) Value(f *Feature, key string) (any, bool) {
+	a, ok := ComputedAttribute(key)
+	if !ok {
+		return nil, false
+	}
+	if a.Group != GroupClasses {
+		return f.Derived.Value(key)
+	}
+	if s.classes == nil {
+		return nil, false
+	}
+	vals, ok := s.classes.Values[f.ID]
+	if !ok {
+		return nil, false
+	}
+	for i, k := range ClassKeys {
+		if k == key {
+			return vals[i], true
+		}
+	}
+	return nil, false
+}
+
+// Properties returns f's source attributes merged with its computed attributes — the classes
+// too when the snapshot carries them (a null class is published as null).
+func (s *Snapshot) Properties(f *Feature) map[string]any {
+	m := f.Properties()
+	if s.classes != nil {
+		if vals, ok := s.classes.Values[f.ID]; ok {
+			for i, k := range ClassKeys {
+				m[k] = vals[i]
+			}
+		}
+	}
+	return m
 }
 
 // ComputedFor returns the computed attributes that features of a layer of kind k can have:

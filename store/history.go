@@ -195,7 +195,13 @@ func (db *DB) History(layerID string, id spatial.FeatureID) ([]spatial.Change, e
 		lk := []byte(layerID)
 		fb := tx.Bucket(bucketFeatures).Bucket(lk)
 		if fb == nil || fb.Get(fidKey(id)) == nil {
-			return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
+			archived, err := archivedIDs(tx, lk)
+			if err != nil {
+				return err
+			}
+			if _, ok := slices.BinarySearch(archived, id); !ok {
+				return fmt.Errorf("layer %q feature %d: %w", layerID, id, ErrNotFound)
+			}
 		}
 		hb := tx.Bucket(bucketHistory).Bucket(lk)
 		if hb == nil {
@@ -269,4 +275,32 @@ func (t *Tx) EditFeatures(l spatial.Layer, put []*spatial.Feature, removed []spa
 		}
 	}
 	return t.AppendHistory(l.ID, live)
+}
+
+// LayerHistory returns the history of every feature of layer (archived parcels included), by
+// feature id, each oldest first.
+func (db *DB) LayerHistory(layerID string) (map[spatial.FeatureID][]spatial.Change, error) {
+	out := map[spatial.FeatureID][]spatial.Change{}
+	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := getLayer(tx, layerID); err != nil {
+			return err
+		}
+		hb := tx.Bucket(bucketHistory).Bucket([]byte(layerID))
+		if hb == nil {
+			return nil
+		}
+		return hb.ForEach(func(k, v []byte) error {
+			if len(k) != 16 {
+				return fmt.Errorf("store: layer %q: bad history key %x", layerID, k)
+			}
+			id := spatial.FeatureID(binary.BigEndian.Uint64(k[:8]))
+			ch, err := decodeChange(binary.BigEndian.Uint64(k[8:]), v)
+			if err != nil {
+				return fmt.Errorf("layer %q feature %d: %w", layerID, id, err)
+			}
+			out[id] = append(out[id], ch)
+			return nil
+		})
+	})
+	return out, err
 }

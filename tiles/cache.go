@@ -109,8 +109,10 @@ func NewCache(maxBytes int64) *Cache {
 // Enabled reports whether the cache stores anything.
 func (c *Cache) Enabled() bool { return c != nil && c.maxBytes > 0 }
 
+// makeKey names a tile of layers: the layer ids and, for a snapshot that carries campaign
+// classes, their date — classes change with the date, not with the layer's version.
 func makeKey(layers []*spatial.Snapshot, coord Coord) cacheKey {
-	if len(layers) == 1 && layers[0] != nil {
+	if len(layers) == 1 && layers[0] != nil && layers[0].Classes() == nil {
 		return cacheKey{layers[0].Layer.ID, coord}
 	}
 	var b strings.Builder
@@ -120,6 +122,9 @@ func makeKey(layers []*spatial.Snapshot, coord Coord) cacheKey {
 		}
 		if l != nil {
 			b.WriteString(l.Layer.ID)
+			if c := l.Classes(); c != nil {
+				b.WriteString("@" + c.Date)
+			}
 		}
 	}
 	return cacheKey{b.String(), coord}

@@ -31,8 +31,27 @@ const (
 	slotBlockID
 	slotBlockMu
 	slotScattered
-	nDerived
+	slotClasses // then one slot per class in tileClasses
 )
+
+// tileClasses are the campaign classes tiles carry (of a snapshot that carries classes), with
+// their positions in a class table's values.
+var tileClasses = func() (out []struct {
+	key string
+	at  int
+}) {
+	for _, a := range spatial.Computed {
+		if a.Group == spatial.GroupClasses && a.Tiles {
+			out = append(out, struct {
+				key string
+				at  int
+			}{a.Key, slices.Index(spatial.ClassKeys, a.Key)})
+		}
+	}
+	return out
+}()
+
+var nDerived = slotClasses + len(tileClasses)
 
 // isDerivedProp reports whether a source attribute is shadowed by a computed one (area_m2 is
 // computed too, though tiles do not carry it).

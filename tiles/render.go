@@ -267,6 +267,7 @@ type candidate struct {
 // encodeLayer renders one snapshot into l. budget < 0 means unbounded.
 func (r *Renderer) encodeLayer(ctx context.Context, s *scratch, l *layerBuf, snap *spatial.Snapshot, t *xform, area orb.Bound, z Zoom, budget int) error {
 	l.reset(snap.Layer.ID)
+	l.classes = snap.Classes()
 	detail := z >= r.opts.DetailZoom
 	l.allAttrs = r.opts.AllAttributes && detail
 	l.names = r.sourceFields(l.names[:0], &snap.Layer, detail)
@@ -509,13 +510,15 @@ type layerBuf struct {
 	feats    []byte // framed features
 	nfeat    int
 
-	names  []string   // source attributes carried, in key order of first use
-	table  *propTable // resolved properties of the snapshot being rendered (nil: look them up)
-	memo   idMemo     // table string id → value-table index, for this tile
-	keyIdx []int32    // per names slot then per derived slot: key index or -1
-	keys   []byte     // framed keys
-	nkeys  uint32
-	extras map[string]uint32 // keys of attributes outside the schema (AllAttributes)
+	names []string   // source attributes carried, in key order of first use
+	table *propTable // resolved properties of the snapshot being rendered (nil: look them up)
+	// classes are the campaign classes of the snapshot being rendered (nil: none)
+	classes *spatial.ClassTable
+	memo    idMemo  // table string id → value-table index, for this tile
+	keyIdx  []int32 // per names slot then per derived slot: key index or -1
+	keys    []byte  // framed keys
+	nkeys   uint32
+	extras  map[string]uint32 // keys of attributes outside the schema (AllAttributes)
 
 	vals  []byte // framed values
 	nvals uint32
@@ -714,6 +717,15 @@ func (l *layerBuf) appendDerivedTags(tags []uint32, f *spatial.Feature) []uint32
 			l.key(base+slotBlockID, PropBlockID), l.value(valueKey{kind: kindUint, u: d.BlockID}),
 			l.key(base+slotBlockMu, PropBlockMu), l.value(doubleValue(d.BlockMu)),
 			l.key(base+slotScattered, PropScattered), l.value(boolValue(d.Scattered)))
+	}
+	if l.classes != nil {
+		if vals, ok := l.classes.Values[f.ID]; ok {
+			for i, c := range tileClasses {
+				if s, ok := vals[c.at].(string); ok && s != "" {
+					tags = append(tags, l.key(base+slotClasses+i, c.key), l.value(valueKey{kind: kindString, s: s}))
+				}
+			}
+		}
 	}
 	return tags
 }

@@ -77,7 +77,8 @@ func (r *Renderer) Fields(snap *spatial.Snapshot) []FieldInfo {
 		}
 	}
 	for _, a := range spatial.Computed {
-		if !a.Tiles || (a.Group == spatial.GroupControl && !hasControl) || (a.Group == spatial.GroupBlock && !hasBlock) {
+		if !a.Tiles || (a.Group == spatial.GroupControl && !hasControl) || (a.Group == spatial.GroupBlock && !hasBlock) ||
+			(a.Group == spatial.GroupClasses && snap.Classes() == nil) {
 			continue
 		}
 		out = append(out, FieldInfo{Name: a.Key, Type: fieldType(a.Type), Alias: a.Alias})

@@ -83,6 +83,9 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 		return usageError{fmt.Sprintf("analyze: %v (presets: %s)", err, strings.Join(presets, ", "))}
 	}
 
+	if err := requireStore(cfg.Data); err != nil {
+		return err
+	}
 	core, db, err := openApp(ctx, cfg.Data)
 	if err != nil {
 		return err

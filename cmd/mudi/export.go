@@ -17,6 +17,7 @@ import (
 // exportConfig is the configuration of mudi export.
 type exportConfig struct {
 	Layer, Format, CRS, Encoding, Data, Output string
+	AsOf, Month, GroupBy                       string // the campaign's ledger and report
 }
 
 func newExportSettings(c *exportConfig) *settings {
@@ -27,6 +28,9 @@ func newExportSettings(c *exportConfig) *settings {
 	s.str(&c.Encoding, "encoding", "Shapefile attribute encoding: UTF-8 (default) or GBK")
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.str(&c.Output, "o", "output file; - writes to standard output")
+	s.str(&c.AsOf, "as-of", "date the campaign classes (and the ledger) stand as of, YYYY-MM-DD (default: today in China)")
+	s.str(&c.Month, "month", "month of --format report, YYYY-MM")
+	s.str(&c.GroupBy, "group-by", "groupings of --format report, comma-separated; several reports: district;town;park (default district)")
 	return s
 }
 
@@ -44,6 +48,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 		return usageError{"export needs --layer ID"}
 	case cfg.Output == "":
 		return usageError{"export needs -o FILE (or -o - for standard output)"}
+	}
+	if cfg.Format == "ledger" || cfg.Format == "report" {
+		return exportCampaign(ctx, cfg, stdout)
 	}
 	if cfg.Format == "" {
 		switch strings.ToLower(filepath.Ext(cfg.Output)) {
@@ -71,6 +78,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 	}
 	opts.Encoding = cfg.Encoding
 
+	if err := requireStore(cfg.Data); err != nil {
+		return err
+	}
 	db, err := openStore(cfg.Data)
 	if err != nil {
 		return err

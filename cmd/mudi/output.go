@@ -92,3 +92,11 @@ func flagError(err error) error {
 	}
 	return usageError{flag + ": " + reason}
 }
+
+// requireStore fails when dir holds no mudi store: reading commands never create one.
+func requireStore(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "mudi.db")); err != nil {
+		return fmt.Errorf("no mudi store in %s (import data first, or name the data directory with --data)", dir)
+	}
+	return nil
+}

@@ -19,6 +19,32 @@ type Expr struct {
 	crs  crs.CRS // CRS of the geometry literals as written
 }
 
+// binding holds the snapshot a filter's features come from.
+type binding struct{ sn *spatial.Snapshot }
+
+// In returns e bound to snapshot sn: properties that are campaign classes (which the snapshot,
+// not the feature, carries) are read from it. Without a binding they are missing.
+func (e *Expr) In(sn *spatial.Snapshot) *Expr {
+	if e == nil {
+		return nil
+	}
+	b := &binding{sn: sn}
+	var bind func(n node)
+	bind = func(n node) {
+		if in, ok := n.(*intersects); ok {
+			in.prop.in = b
+			return
+		}
+		for _, s := range scalars(n) {
+			if p, ok := s.(*propRef); ok {
+				p.in = b
+			}
+		}
+	}
+	walk(e.root, bind)
+	return e
+}
+
 // Match reports whether feature f passes the filter. A nil Expr matches every feature.
 func (e *Expr) Match(f *spatial.Feature) bool {
 	if e == nil {
@@ -172,6 +198,7 @@ type (
 	propRef struct {
 		name string
 		pos  int
+		in   *binding // the snapshot the filter is evaluated in, for computed classes
 	}
 	// literal is a string, int64, float64 or bool; tag is "DATE" or "TIMESTAMP" for typed
 	// string literals.
@@ -309,6 +336,10 @@ func (n *isNull) eval(f *spatial.Feature) bool {
 // value returns the property as [spatial.Feature.Properties] publishes it; false when it is
 // missing or null.
 func (p *propRef) value(f *spatial.Feature) (any, bool) {
+	if p.in != nil && p.in.sn != nil && spatial.IsDerivedKey(p.name) {
+		v, ok := p.in.sn.Value(f, p.name)
+		return v, ok && v != nil
+	}
 	if spatial.IsDerivedKey(p.name) {
 		var v any
 		found := false

@@ -160,6 +160,7 @@ type column struct {
 	typ     spatial.FieldType
 	alias   string
 	derived bool
+	sn      *spatial.Snapshot // for computed attributes: the snapshot, which may carry classes
 }
 
 // columns returns the export columns of sn: its fields in schema order (except those named
@@ -173,7 +174,7 @@ func columns(sn *spatial.Snapshot) []column {
 		}
 		cols = append(cols, column{name: f.Name, typ: f.Type, alias: f.Alias})
 	}
-	present := map[spatial.Group]bool{spatial.GroupArea: true}
+	present := map[spatial.Group]bool{spatial.GroupArea: true, spatial.GroupClasses: sn.Classes() != nil}
 	for _, g := range []spatial.Group{spatial.GroupControl, spatial.GroupBlock} {
 		for _, f := range sn.Features() {
 			if f.Derived.Has(g) {
@@ -184,7 +185,7 @@ func columns(sn *spatial.Snapshot) []column {
 	}
 	for _, a := range spatial.Computed {
 		if present[a.Group] {
-			cols = append(cols, column{name: a.Key, typ: a.Type, alias: a.Alias, derived: true})
+			cols = append(cols, column{name: a.Key, typ: a.Type, alias: a.Alias, derived: true, sn: sn})
 		}
 	}
 	return cols
@@ -195,7 +196,7 @@ func (c column) value(f *spatial.Feature) any {
 	if !c.derived {
 		return f.Attrs[c.name]
 	}
-	v, _ := f.Derived.Value(c.name)
+	v, _ := c.sn.Value(f, c.name)
 	return v
 }
 
