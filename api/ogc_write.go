@@ -22,6 +22,7 @@ import (
 
 	"github.com/mudi-gis/mudi/app"
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/spatial/crs"
 )
 
@@ -351,7 +352,7 @@ func featureDigest(f *spatial.Feature) string {
 
 // sendItem answers a write with the feature as stored, in CRS out, its ETag and Content-Crs.
 func (s *Server) sendItem(c *echo.Context, status int, sn *spatial.Snapshot, f *spatial.Feature, out crs.CRS) error {
-	of, err := toOGCFeature(f, out)
+	of, err := toOGCFeature(s.app.WithClasses(sn, campaign.Date{}), f, out)
 	if err != nil {
 		return err
 	}

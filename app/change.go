@@ -49,6 +49,16 @@ func (c change) layerID() string {
 	return c.prev.Layer.ID
 }
 
+// commitAll commits changes together with the re-derivation of the parcels layers that use a
+// control layer they change (see dependants).
+func (a *App) commitAll(ctx context.Context, changes []change, extra func(tx *store.Tx) error) error {
+	deps, err := a.dependants(ctx, changes)
+	if err != nil {
+		return err
+	}
+	return a.commit(ctx, append(changes, deps...), extra)
+}
+
 // commit writes changes (and whatever else extra writes) in one store transaction, then
 // publishes them: the index receives every new snapshot at once and the tile cache learns which
 // tiles changed. The caller holds a.mu. Nothing is published when the transaction fails.

@@ -146,7 +146,7 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 		return nil, err
 	}
 	c.history = map[spatial.FeatureID][]spatial.Change{f.ID: hist}
-	err = a.commit(ctx, []change{c}, func(tx *store.Tx) error { return tx.UnarchiveParcels(layer, unarchive) })
+	err = a.commitAll(ctx, []change{c}, func(tx *store.Tx) error { return tx.UnarchiveParcels(layer, unarchive) })
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (a *App) updateFeature(ctx context.Context, layer string, id spatial.Featur
 		return nil, err
 	}
 	c.history = map[spatial.FeatureID][]spatial.Change{next.ID: changes}
-	if err := a.commit(ctx, []change{c}, nil); err != nil {
+	if err := a.commitAll(ctx, []change{c}, nil); err != nil {
 		return nil, err
 	}
 	return c.next.Feature(id), nil
@@ -299,7 +299,7 @@ func (a *App) DeleteFeature(ctx context.Context, layer string, id spatial.Featur
 	if code := parcelCode(&sn.Layer, f); code != "" {
 		archive = []store.Archived{{Code: code, Feature: f, Version: l.Version, Time: now}}
 	}
-	return a.commit(ctx, []change{c}, func(tx *store.Tx) error { return tx.ArchiveParcels(layer, archive) })
+	return a.commitAll(ctx, []change{c}, func(tx *store.Tx) error { return tx.ArchiveParcels(layer, archive) })
 }
 
 // featureChange builds the change that puts and removes features of published layer sn (with

@@ -131,15 +131,10 @@ func (a *App) PutLayer(ctx context.Context, req LayerRequest) (*spatial.Snapshot
 			}
 		}
 	}
-	cs := []change{c}
-	deps, err := a.dependants(ctx, cs)
-	if err != nil {
+	if err := a.commitAll(ctx, []change{c}, nil); err != nil {
 		return nil, nil, err
 	}
-	if err := a.commit(ctx, append(cs, deps...), nil); err != nil {
-		return nil, nil, err
-	}
-	a.log.Info("layer written", "layer", l.ID, "version", l.Version, "features", c.next.Len(), "replace", req.Replace, "rederived", len(deps))
+	a.log.Info("layer written", "layer", l.ID, "version", l.Version, "features", c.next.Len(), "replace", req.Replace)
 	return c.next, ident.report, nil
 }
 
