@@ -113,6 +113,7 @@ type ledgerReport struct {
 		Note                            string
 	} `json:"chart"`
 	WarningLegend []string `json:"warningLegend"`
+	ModeRadio     bool     `json:"modeRadio"`
 	Warning       []struct {
 		Code       string  `json:"code"`
 		X          float64 `json:"x"`
@@ -259,8 +260,15 @@ func TestLedgerViewerInChromium(t *testing.T) {
 		if len(rep.Blocked) > 0 || len(rep.Requests.NonLocal) > 0 {
 			t.Errorf("requests left 127.0.0.1: blocked %v, seen %v", rep.Blocked, rep.Requests.NonLocal)
 		}
-		if len(rep.ConsoleErrors)+len(rep.PageErrors) > 0 {
-			t.Errorf("console errors %q, page errors %q", rep.ConsoleErrors, rep.PageErrors)
+		// The browser logs the refused close-off (403) of the second parcel: that one is expected.
+		var errs []string
+		for _, e := range rep.ConsoleErrors {
+			if !(strings.Contains(e, "403") && strings.Contains(e, "/parcels/"+url.PathEscape(b.code))) {
+				errs = append(errs, e)
+			}
+		}
+		if len(errs)+len(rep.PageErrors) > 0 {
+			t.Errorf("console errors %q, page errors %q", errs, rep.PageErrors)
 		}
 		for _, u := range rep.Requests.URLs {
 			if strings.Contains(u, editorKey) {
@@ -348,7 +356,10 @@ func TestLedgerViewerInChromium(t *testing.T) {
 	t.Run("a row zooms to its parcel and the refused moves show next to their fields", func(t *testing.T) {
 		bb := afterByCode[b.code].BBox
 		lo, hi := rep.Row.Bounds[0], rep.Row.Bounds[1]
-		if !(lo[0] <= bb[0] && lo[1] <= bb[1] && hi[0] >= bb[2] && hi[1] >= bb[3]) || hi[0]-lo[0] > 20*(bb[2]-bb[0])+0.01 {
+		// The map fits the parcel, then pans so that its popup fits: the parcel's middle stays in
+		// view and the view is a close-up.
+		cx, cy := (bb[0]+bb[2])/2, (bb[1]+bb[3])/2
+		if !(lo[0] <= cx && cx <= hi[0] && lo[1] <= cy && cy <= hi[1]) || hi[0]-lo[0] > 10*(bb[2]-bb[0]) {
 			t.Errorf("map bounds %v after the row click; parcel bbox %v", rep.Row.Bounds, bb)
 		}
 		if rep.Row.State != "待核验" || !slices.Equal(rep.Row.Moves, []string{"处置中", "已销号"}) {
@@ -434,8 +445,13 @@ func TestLedgerViewerInChromium(t *testing.T) {
 	})
 
 	t.Run("the warning map colours parcels by their warning level", func(t *testing.T) {
-		if len(rep.WarningLegend) != 5 || !strings.HasPrefix(rep.WarningLegend[0], "红") {
-			t.Errorf("warning legend %v", rep.WarningLegend)
+		if len(rep.WarningLegend) < 5 || !rep.ModeRadio {
+			t.Fatalf("warning legend %v, layer panel's 预警图 radio checked %v", rep.WarningLegend, rep.ModeRadio)
+		}
+		for i, w := range []string{"红", "橙", "黄", "绿", "无"} {
+			if !strings.HasPrefix(rep.WarningLegend[i], w) {
+				t.Errorf("legend item %d is %q, want %s…", i, rep.WarningLegend[i], w)
+			}
 		}
 		bg := hexColor(tiles.ColorBackground)
 		levels := map[string]bool{}

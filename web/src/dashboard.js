@@ -181,7 +181,7 @@ function fillLedgerFilters() {
     select.replaceChildren(el('option', { value: '', text: all }), ...values.map((v) => el('option', { value: v, text: v })));
     if (values.includes(keep)) select.value = keep;
   };
-  const districts = [...new Set(rows.map((r) => r.district || NONE))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
+  const districts = [...new Set(rows.map((r) => r.district || NONE))].sort(collator.compare);
   options($('ledger-district'), districts, '全部行政区');
   options($('ledger-state'), [...disposalStates, UNSET], '全部状态');
   options($('ledger-warning'), [...warningLevels.map((w) => w.value), '无'], '全部预警');
@@ -196,11 +196,13 @@ function filteredRows() {
     (!w || (r.warning || '无') === w));
 }
 
+const collator = new Intl.Collator('zh-CN', { numeric: true });
+
 function compare(a, b, num) {
   const empty = (v) => v === null || v === undefined || v === '';
   if (empty(a) || empty(b)) return empty(a) - empty(b); // empty values last, whatever the direction
   if (num) return a - b;
-  return String(a).localeCompare(String(b), 'zh-CN', { numeric: true });
+  return collator.compare(String(a), String(b));
 }
 
 function renderLedger(ctx) {

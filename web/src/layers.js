@@ -78,17 +78,23 @@ export function legendColors(style, state) {
   return colors;
 }
 
-// setupMapMode wires the map-mode radios (利用状态 / 预警图) of the layer panel.
+// setupMapMode wires the map-mode controls: the radios of the layer panel (利用状态 / 预警图) and
+// the dashboard's 预警图 checkbox, kept in step.
 export function setupMapMode(ctx) {
-  for (const input of document.querySelectorAll('input[name="map_mode"]')) {
-    input.checked = input.value === (ctx.state.mode || 'status');
-    input.addEventListener('change', () => {
-      if (!input.checked) return;
-      setMode(ctx.map, ctx.state, input.value);
-      renderLegend(ctx.map.getStyle(), ctx.state);
-      ctx.status(input.value === MODE_WARNING ? '预警图：地块按预警等级着色' : '地块按利用状态着色');
-    });
+  const radios = [...document.querySelectorAll('input[name="map_mode"]')];
+  const box = document.getElementById('dash-warning-map');
+  const apply = (mode) => {
+    for (const r of radios) r.checked = r.value === mode;
+    if (box) box.checked = mode === MODE_WARNING;
+    setMode(ctx.map, ctx.state, mode);
+    renderLegend(ctx.map.getStyle(), ctx.state);
+    ctx.status(mode === MODE_WARNING ? '预警图：地块按预警等级着色' : '地块按利用状态着色');
+  };
+  for (const r of radios) {
+    r.checked = r.value === (ctx.state.mode || 'status');
+    r.addEventListener('change', () => r.checked && apply(r.value));
   }
+  box?.addEventListener('change', () => apply(box.checked ? MODE_WARNING : 'status'));
 }
 
 export function renderLegend(style, state) {

@@ -57,6 +57,7 @@ export function ledgerSection(layer, data, { onSaved, onNeedKey, onResize = () =
       edit.addEventListener('click', () => {
         const form = ledgerForm(layer, parcel, {
           onSaved,
+          onResize,
           onCancel: () => {
             form.replaceWith(view);
             edit.hidden = false;
@@ -103,7 +104,7 @@ function evidenceList(evidence) {
 let formSeq = 0;
 
 // ledgerForm is the edit form of a parcel's ledger.
-function ledgerForm(layer, parcel, { onSaved, onCancel }) {
+function ledgerForm(layer, parcel, { onSaved, onCancel, onResize }) {
   const props = parcel.properties || {};
   const n = ++formSeq;
   const id = (name) => `ledger-${n}-${name}`;
@@ -162,7 +163,7 @@ function ledgerForm(layer, parcel, { onSaved, onCancel }) {
     inputs.map((i) => i.node),
     stateGroup, reasonField,
     general,
-    el('div', { class: 'actions' }, save, el('button', { type: 'button', text: '取消', onclick: onCancel })));
+    el('div', { class: 'actions form-actions' }, save, el('button', { type: 'button', text: '取消', onclick: onCancel })));
 
   const clearErrors = () => {
     general.hidden = true;
@@ -198,6 +199,7 @@ function ledgerForm(layer, parcel, { onSaved, onCancel }) {
     const why = reason.value.trim();
     if (target && needsReason(parcel.state, target) && !why) {
       showError('reason', `从“${parcel.state}”转为“${target}”须填写原因。`);
+      onResize();
       return;
     }
     if (!Object.keys(patch).length) {
@@ -210,7 +212,8 @@ function ledgerForm(layer, parcel, { onSaved, onCancel }) {
       const saved = await patchJSON(`${parcelPath(parcel.layer || layer.id, parcel.code)}${q}`, patch, apiKey());
       await onSaved(saved);
     } catch (err) {
-      showError(err instanceof ApiError ? err.param : '', ledgerMessage(err, layer));
+      showError(err instanceof ApiError ? err.param : '', ledgerMessage(err, layer, parcel, target));
+      onResize();
     } finally {
       save.disabled = false;
     }
@@ -218,17 +221,26 @@ function ledgerForm(layer, parcel, { onSaved, onCancel }) {
   return form;
 }
 
-// ledgerMessage is the Chinese sentence for an error of a ledger edit, with the server's detail.
-function ledgerMessage(err, layer) {
+// ledgerMessage is the Chinese sentence for an error of a ledger edit. The server's detail (in
+// English) is kept only where no Chinese sentence says more.
+function ledgerMessage(err, layer, parcel, target) {
   if (!(err instanceof ApiError)) return `保存失败：${err?.message || err}`;
-  const detail = err.message;
   const field = err.param ? `${fieldLabel(layer, err.param)}：` : '';
+  const next = (parcel.next_states || []).join('、') || '无';
   switch (err.status) {
-    case 400: return `${field}取值有误（${detail}）`;
+    case 400:
+      if (err.param === 'reason') return `须填写原因：从“${parcel.state}”转为“${target}”要说明理由。`;
+      if (ledgerFields.some((f) => f.name === err.param && f.type === 'date')) return `${field}日期无效，请按“年-月-日”填写。`;
+      return `${field}取值无效（${err.message}）`;
     case 401: return '需要写入密钥：请先填写密钥。';
-    case 403: return err.param ? `${field}无权执行（${detail}）` : '写入密钥无效或无此权限：请检查密钥。';
-    case 404: return `未找到该地块（${detail}）`;
-    case 409: return `${field}状态变更不被允许（${detail}）`;
-    default: return `保存失败（${err.status}）：${detail}`;
+    case 403:
+      if (err.param === stateField.name && target === '已销号') return `${field}销号须使用核验员（reviewer）密钥，且核验员不能是提交核验的人。`;
+      if (err.param) return `${field}当前密钥无权进行此项修改。`;
+      return '写入密钥无效或无权修改台账：请检查密钥。';
+    case 404: return '未找到该地块：它可能已被删除，请刷新。';
+    case 409:
+      if (err.param === stateField.name) return `${field}不允许从“${parcel.state}”转为“${target}”；可转为：${next}。`;
+      return `冲突：该地块已归档或已被他人修改，请关闭后重新打开。`;
+    default: return `保存失败（服务器错误 ${err.status}），请稍后重试。`;
   }
 }

@@ -20,18 +20,22 @@ function open(ctx, lngLat, content) {
   if (!popup.isOpen()) popup.addTo(map);
 }
 
-// fitPopup pans the map so that the whole popup is inside it (its content grows when the ledger
-// arrives), keeping the parcel's point on the map.
+// fitPopup pans the map so that the whole popup is inside it and clear of the zoom buttons (its
+// content grows when the ledger arrives), keeping the parcel's point on the map.
 function fitPopup(ctx) {
   const node = popup?.getElement();
   if (!node || !popup.isOpen()) return;
   const box = ctx.map.getContainer().getBoundingClientRect();
   const r = node.getBoundingClientRect();
   const margin = 10;
+  const controls = 50; // the zoom buttons' column at the top right
+  let dx = 0;
   let dy = 0;
   if (r.bottom > box.bottom - margin) dy = r.bottom - (box.bottom - margin);
   if (r.top - dy < box.top + margin) dy = r.top - (box.top + margin);
-  if (Math.abs(dy) >= 1) ctx.map.panBy([0, dy], { duration: 0 });
+  if (r.right > box.right - controls) dx = r.right - (box.right - controls);
+  if (r.left - dx < box.left + margin) dx = r.left - (box.left + margin);
+  if (Math.abs(dx) >= 1 || Math.abs(dy) >= 1) ctx.map.panBy([dx, dy], { duration: 0 });
 }
 
 export function closePopup() {

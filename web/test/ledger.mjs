@@ -174,8 +174,9 @@ await withBrowser('ledger.mjs', input, report, async ({ page, idle, canvasPoint,
 
   // 7. The warning map: parcels coloured by their warning level.
   step('warning map');
+  await page.check('#dash-warning-map');
   await page.click('#dashboard-close');
-  await page.check('#map-mode-warning');
+  report.modeRadio = await page.isChecked('#map-mode-warning');
   await page.evaluate(() => {
     const b = window.mudi.state.layers.find((l) => l.id === 'parcels').bounds;
     window.map.fitBounds(b, { padding: 30, duration: 0 });
