@@ -254,7 +254,8 @@ function renderLedger(ctx) {
     const tr = e.target.closest('tr[data-code]');
     if (!tr) return;
     const r = dash.ledger.rows.find((x) => x.code === tr.dataset.code);
-    if (r) zoomTo(ctx, r);
+    // A keyboard user (the row's button, activated with Enter or Space) is taken to the popup.
+    if (r) zoomTo(ctx, r, { focus: e.detail === 0 });
   });
   const table = el('table', { class: 'ledger-rows', id: 'ledger-table' },
     el('caption', { class: 'visually-hidden', text: '地块台账：点击地块编号或行，地图缩放到该地块并打开其台账' }),
@@ -264,17 +265,17 @@ function renderLedger(ctx) {
 }
 
 // zoomTo fits the map to a ledger row's bounds and opens the parcel's popup there.
-function zoomTo(ctx, r) {
+function zoomTo(ctx, r, options) {
   const { map } = ctx;
   for (const tr of document.querySelectorAll('#ledger-table tr.current')) tr.classList.remove('current');
   document.querySelector(`#ledger-table tr[data-code="${CSS.escape(r.code)}"]`)?.classList.add('current');
   const b = r.bbox;
   if (!Array.isArray(b) || b.length !== 4) {
-    showParcel(ctx, dash.layer, r.code);
+    showParcel(ctx, dash.layer, r.code, undefined, options);
     return;
   }
   const center = [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
-  map.once('moveend', () => showParcel(ctx, dash.layer, r.code, center));
+  map.once('moveend', () => showParcel(ctx, dash.layer, r.code, center, options));
   map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 17, duration: 0 });
 }
 

@@ -3,7 +3,7 @@
 // (ledger.js) when the layer is a parcels layer, or an analysis result's properties.
 import { Popup } from 'maplibre-gl';
 import { getJSON, message } from './api.js';
-import { classes, classify, computedLabels, el, mu4, pct, positionLabel, show } from './format.js';
+import { classes, classify, computedLabels, el, mu4, noWarningColor, pct, positionLabel, show, warningLevels } from './format.js';
 import { ledgerSection, loadLedger } from './ledger.js';
 import { RESULT, SELECTION, refreshTiles } from './map.js';
 
@@ -70,6 +70,13 @@ function row(label, value, attrs = {}) {
   return el('tr', attrs, el('th', { scope: 'row', text: label }), el('td', {}, value));
 }
 
+function warningTag(v) {
+  const w = warningLevels.find((x) => x.value === v);
+  const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  swatch.style.background = w ? w.color : noWarningColor;
+  return el('span', { class: 'class-tag' }, swatch, w ? w.value : '无');
+}
+
 function classTag(props, layer) {
   const k = classify(props, layer);
   const c = classes.find((x) => x.id === k);
@@ -98,8 +105,17 @@ function parcelTable(props, layer) {
   if (props.block_id !== undefined) {
     rows.push(row(labels.block_id || '连片区块编号', `${props.block_id}（${mu4(props.block_mu)} 亩${props.scattered ? '，零星' : ''}）`, { 'data-key': 'block_id' }));
   }
-  for (const [role, label] of [['district', '行政区'], ['town', '乡镇(街道)'], ['park', '所在园区'], ['disposal_state', '处置状态'], ['warning', '预警等级']]) {
+  // The disposal state is shown by the ledger below a parcels layer's popup.
+  const placeRoles = [['district', '行政区'], ['town', '乡镇(街道)'], ['park', '所在园区']];
+  if (layer?.kind !== 'parcels') placeRoles.push(['disposal_state', '处置状态']);
+  for (const [role, label] of placeRoles) {
     if (roles[role] && props[roles[role]] !== undefined) rows.push(row(label, show(props[roles[role]])));
+  }
+  // The warning as mudi computes it today (absent when there is none), else as delivered.
+  if ('warning' in props || labels.warning) {
+    rows.push(row(labels.warning || '预警等级', warningTag(props.warning), { 'data-key': 'warning' }));
+  } else if (roles.warning && props[roles.warning] !== undefined) {
+    rows.push(row('预警等级', show(props[roles.warning])));
   }
   return el('table', {}, el('tbody', {}, rows));
 }
@@ -134,7 +150,7 @@ function parcelContent(feature, layer, heading) {
   const props = feature.properties || {};
   const code = props[layer?.roles?.code ?? 'DKBH'];
   return el('div', { class: 'popup', 'data-feature': String(feature.id) },
-    el('h3', { text: `${heading} ${show(code ?? feature.id)}` }),
+    el('h3', { tabindex: '-1', text: `${heading} ${show(code ?? feature.id)}` }),
     parcelTable(props, layer),
     allAttributes(props, layer));
 }
@@ -203,8 +219,8 @@ async function appendLedger(ctx, layer, code, lngLat, content, ctrl) {
 }
 
 // showParcel opens the popup of a parcel given by its code (from the ledger table), at lngLat or
-// else in the middle of its bounds.
-export async function showParcel(ctx, layerID, code, lngLat) {
+// else at the map's centre; with focus, the keyboard focus moves to the popup's heading.
+export async function showParcel(ctx, layerID, code, lngLat, { focus = false } = {}) {
   const layer = ctx.state.layers.find((l) => l.id === layerID);
   pending?.abort();
   const ctrl = new AbortController();
@@ -217,6 +233,7 @@ export async function showParcel(ctx, layerID, code, lngLat) {
     open(ctx, at, content);
     setSelection(ctx, f);
     await appendLedger(ctx, layer, code, at, content, ctrl);
+    if (focus) content.querySelector('h3')?.focus({ preventScroll: true });
   } catch (err) {
     if (err.name === 'AbortError') return;
     open(ctx, lngLat || ctx.map.getCenter(), el('div', { class: 'popup' }, el('p', { class: 'error', text: message(err) })));

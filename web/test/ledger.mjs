@@ -17,9 +17,7 @@ const report = newReport();
 await withBrowser('ledger.mjs', input, report, async ({ page, idle, canvasPoint, step, open }) => {
   const shot = async (name) => {
     report.screenshots[name] = join(input.artifacts, `ledger-${name}.png`);
-    // A clip of the whole viewport: without it, headless Chromium's software compositing can
-    // leave a stale band of the map next to an open popup in the picture.
-    await page.screenshot({ path: report.screenshots[name], clip: { x: 0, y: 0, width: 1366, height: 768 } });
+    await page.screenshot({ path: report.screenshots[name] });
   };
   const popup = '.maplibregl-popup';
   const visibleError = `${popup} .field-error:not([hidden])`;
