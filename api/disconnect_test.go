@@ -20,30 +20,7 @@ import (
 // shiftedGeoJSON returns the GeoJSON document data with every position moved dx degrees east.
 func shiftedGeoJSON(t testing.TB, data []byte, dx float64) []byte {
 	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(v any)
-	walk = func(v any) {
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		if len(arr) >= 2 {
-			if x, ok := arr[0].(float64); ok {
-				arr[0] = x + dx
-				return
-			}
-		}
-		for _, e := range arr {
-			walk(e)
-		}
-	}
-	for _, f := range doc["features"].([]any) {
-		walk(f.(map[string]any)["geometry"].(map[string]any)["coordinates"])
-	}
-	out, err := json.Marshal(doc)
+	out, err := fixtures.ShiftEast(data, dx)
 	if err != nil {
 		t.Fatal(err)
 	}

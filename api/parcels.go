@@ -37,7 +37,8 @@ func (s *Server) parcelRoutes() []Route {
 		{Method: "POST", Path: "/api/layers/:id/parcels/:code/evidence", Handler: s.postEvidence, Write: true, OperationID: "addEvidence", Tag: "ledger",
 			Summary: "Attach evidence files (multipart parts named file: photos, PDF, Office documents; 20 MB each by default)",
 			Params:  []Param{reason}, Body: "multipart/form-data",
-			Responses: map[int]string{201: "the stored files", 400: respBad, 401: respKey, 404: respNotFound, 413: "a file over the size limit", 415: "a kind of file that is not evidence"}},
+			Responses: map[int]string{201: "the stored files (all of them, or none when one is refused)", 400: respBad, 401: respKey, 404: respNotFound,
+				409: "the parcel is archived", 413: "a file over the size limit", 415: "a kind of file that is not evidence"}},
 		{Method: "GET", Path: "/api/layers/:id/parcels/:code/evidence", Handler: s.listEvidence, OperationID: "listEvidence", Tag: "ledger",
 			Summary: "The parcel's evidence files", Responses: map[int]string{200: "the files", 404: respNotFound}},
 		{Method: "GET", Path: "/api/layers/:id/parcels/:code/evidence/:eid", Handler: s.getEvidence, OperationID: "getEvidence", Tag: "ledger",
@@ -183,7 +184,7 @@ func (s *Server) postEvidence(c *echo.Context) error {
 	if len(files) == 0 {
 		return badParam("file", "send the evidence as multipart parts named file")
 	}
-	var out []*store.Evidence
+	sent := make([]app.EvidenceFile, 0, len(files))
 	for _, fh := range files {
 		f, err := fh.Open()
 		if err != nil {
@@ -194,12 +195,15 @@ func (s *Server) postEvidence(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		name := path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
-		e, err := s.app.AddEvidence(context.WithoutCancel(c.Request().Context()), c.Param("id"), code, name, data, actor(c), c.QueryParam("reason"))
-		if err != nil {
-			return err
-		}
-		out = append(out, e)
+		sent = append(sent, app.EvidenceFile{Name: path.Base(strings.ReplaceAll(fh.Filename, "\\", "/")), Data: data})
+	}
+	stored, err := s.app.AddEvidence(context.WithoutCancel(c.Request().Context()), c.Param("id"), code, sent, actor(c), c.QueryParam("reason"))
+	if err != nil {
+		return err
+	}
+	out := make([]*store.Evidence, len(stored))
+	for i := range stored {
+		out[i] = &stored[i]
 	}
 	return sendJSON(c, http.StatusCreated, "", map[string]any{"evidence": evidenceViews(c.Param("id"), code, out)})
 }

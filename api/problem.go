@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/labstack/echo/v5"
 
@@ -141,6 +142,9 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &maxBytes):
 		p = problem(http.StatusRequestEntityTooLarge, "too-large", "request body too large",
 			fmt.Sprintf("the body exceeds the limit of %d bytes", maxBytes.Limit))
+	case errors.Is(err, syscall.ENOSPC):
+		p = problem(http.StatusInsufficientStorage, "insufficient-storage", "insufficient storage",
+			"the disk of the data directory is full: nothing was written; free space and send the request again")
 	case errors.Is(err, context.Canceled):
 		// The client went away before the request was done (nothing was written): the status
 		// nobody receives, recorded in the access log as it really was.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 	"github.com/mudi-gis/mudi/app"
@@ -59,12 +60,15 @@ func (s *Server) routeTable() []Route {
 func (s *Server) routes() {
 	for _, r := range s.routeTable() {
 		var mw []echo.MiddlewareFunc
-		if r.Write {
+		switch {
+		case r.Write:
 			need := r.Role
 			if need == "" {
 				need = app.RoleEditor
 			}
 			mw = append(mw, s.requireKey(need), s.limitBody)
+		case s.privateRead(r.Path):
+			mw = append(mw, s.requireKey(app.RoleReader))
 		}
 		s.echo.Add(r.Method, r.Path, r.Handler, mw...)
 		if r.Method == http.MethodGet {
@@ -74,6 +78,20 @@ func (s *Server) routes() {
 	s.echo.RouteNotFound("/*", func(c *echo.Context) error {
 		return notFound("no route for %s %s", c.Request().Method, c.Request().URL.Path)
 	})
+}
+
+// privateRead reports whether reading path needs a key: with PrivateReads every route but the
+// health checks and the viewer's page and assets; with PrivateMetrics, /metrics.
+func (s *Server) privateRead(path string) bool {
+	switch {
+	case path == "/healthz" || path == "/readyz":
+		return false
+	case path == "/metrics":
+		return s.cfg.PrivateReads || s.cfg.PrivateMetrics
+	case path == "/" || strings.HasPrefix(path, "/assets") || strings.HasPrefix(path, "/viewer/"):
+		return false
+	}
+	return s.cfg.PrivateReads
 }
 
 // Common response descriptions.

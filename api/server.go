@@ -27,6 +27,10 @@ type Config struct {
 
 	// Keys are the accepted API keys with their roles.
 	Keys []Key
+	// PrivateReads makes every read need a key (of any role, reader included), except the
+	// health checks and the viewer's own page and assets; PrivateMetrics does so for /metrics
+	// alone.
+	PrivateReads, PrivateMetrics bool
 	// MaxBodyBytes caps request bodies (uploads included); default 512 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds the work of one request; default 60 s.

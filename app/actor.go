@@ -7,6 +7,7 @@ type Role string
 // reviewer can also close parcels off (销号) after review; an admin can also manage layers and
 // settings (delete layers, change roles and control layers, set targets) and review.
 const (
+	RoleReader   Role = "reader" // reads only, where reads are private
 	RoleEditor   Role = "editor"
 	RoleReviewer Role = "reviewer"
 	RoleAdmin    Role = "admin"
@@ -15,7 +16,7 @@ const (
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, bool) {
 	switch r := Role(s); r {
-	case RoleEditor, RoleReviewer, RoleAdmin:
+	case RoleReader, RoleEditor, RoleReviewer, RoleAdmin:
 		return r, true
 	}
 	return "", false
@@ -26,6 +27,8 @@ func (r Role) Allows(need Role) bool {
 	switch need {
 	case "":
 		return true
+	case RoleReader:
+		return r == RoleReader || r == RoleEditor || r == RoleReviewer || r == RoleAdmin
 	case RoleEditor:
 		return r == RoleEditor || r == RoleReviewer || r == RoleAdmin
 	case RoleReviewer:

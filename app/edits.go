@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/mudi-gis/mudi/spatial"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/store"
 )
 
@@ -32,13 +33,13 @@ func oneFeature(imp *spatial.Import) (*spatial.Feature, error) {
 
 // splitComputed removes the computed attributes from attrs: a value equal to the feature's
 // current one (a client sending back what it read) is ignored, another value is refused.
-func splitComputed(attrs spatial.Attrs, cur spatial.Derived) error {
+func splitComputed(attrs spatial.Attrs, cur func(key string) (any, bool)) error {
 	for k, v := range attrs {
 		a, ok := spatial.ComputedAttribute(k)
 		if !ok {
 			continue
 		}
-		have, present := cur.Value(k)
+		have, present := cur(k)
 		if v != nil && (!present || !sameValue(a, have, v)) {
 			return invalid(k, "is computed by mudi and cannot be written (it is %v)", have)
 		}
@@ -64,6 +65,13 @@ func sameValue(a spatial.Attribute, have, got any) bool {
 		return ok && math.Abs(x-y) <= 1e-9*max(1, math.Abs(x))
 	}
 	return have == got
+}
+
+// computedOf returns the lookup of f's computed attributes as a client reads them now: derived
+// attributes and today's campaign classes.
+func (a *App) computedOf(layer string, f *spatial.Feature) func(string) (any, bool) {
+	view := a.WithClasses(a.index.Layer(layer), campaign.Date{})
+	return func(key string) (any, bool) { return view.Value(f, key) }
 }
 
 // nextID returns an id above every id layer sn has used, archived parcels included.
@@ -99,7 +107,7 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 	if sn.Layer.Kind == spatial.KindDerived {
 		return nil, readOnly(layer)
 	}
-	if err := splitComputed(f.Attrs, spatial.Derived{}); err != nil {
+	if err := splitComputed(f.Attrs, func(string) (any, bool) { return nil, false }); err != nil {
 		return nil, err
 	}
 	l := sn.Layer
@@ -163,7 +171,7 @@ func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.Featu
 		return nil, err
 	}
 	return a.updateFeature(ctx, layer, id, actor, ifMatch, func(f *spatial.Feature) (orb.Geometry, Edit, error) {
-		if err := splitComputed(nf.Attrs, f.Derived); err != nil {
+		if err := splitComputed(nf.Attrs, a.computedOf(layer, f)); err != nil {
 			return nil, Edit{}, err
 		}
 		e := Edit{Set: map[string]any{}, Actor: actor}
@@ -186,7 +194,7 @@ func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.Featu
 func (a *App) PatchFeature(ctx context.Context, layer string, id spatial.FeatureID, geom orb.Geometry, e Edit, ifMatch func(*spatial.Snapshot, *spatial.Feature) error) (*spatial.Feature, error) {
 	return a.updateFeature(ctx, layer, id, e.Actor, ifMatch, func(f *spatial.Feature) (orb.Geometry, Edit, error) {
 		set := spatial.Attrs(e.Set)
-		if err := splitComputed(set, f.Derived); err != nil {
+		if err := splitComputed(set, a.computedOf(layer, f)); err != nil {
 			return nil, Edit{}, err
 		}
 		var rm []string

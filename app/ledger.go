@@ -109,9 +109,9 @@ func (a *App) ParcelHistory(layer, code string) (*Parcel, []spatial.Change, erro
 	return p, changes, err
 }
 
-// ReplaceReport tells what a replace of a parcels layer did, by parcel code: parcels added,
-// removed (archived), reshaped (another geometry) and changed (other attributes). It is kept as
-// the layer's change log entry of that version.
+// ReplaceReport tells what a replace of a parcels layer did, by parcel code: parcels added (new
+// codes, and archived codes that come back), removed (archived), reshaped (another geometry)
+// and changed (other attributes). It is kept as the layer's change log entry of that version.
 type ReplaceReport struct {
 	Layer    string    `json:"layer"`
 	Version  uint64    `json:"version"`
@@ -231,8 +231,11 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		prev := oldByCode[code]
 		if prev == nil {
 			if ar, ok := archived[code]; ok {
+				// An archived parcel comes back: added to the layer, with its id, ledger and
+				// history; what the file changes is compared with its archived state.
 				prev = ar.Feature
 				id.unarchive = append(id.unarchive, code)
+				rep.Added = append(rep.Added, code)
 			}
 		}
 		if prev == nil {
@@ -265,7 +268,7 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		attrChanged := false
 		for _, k := range slices.Sorted(maps.Keys(unionKeys(prev.Attrs, f.Attrs))) {
 			before, after := prev.Attrs[k], f.Attrs[k]
-			if before == after {
+			if sameAttr(before, after) {
 				continue
 			}
 			attrChanged = true
@@ -293,6 +296,24 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		slices.Sort(s)
 	}
 	return id, nil
+}
+
+// sameAttr reports whether two attribute values are the same: a whole number of a real field
+// may be read as an integer from one file and as a real from another (133 or 133.0), and is
+// the same value.
+func sameAttr(a, b any) bool {
+	if a == b {
+		return true
+	}
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(float64)
+		return ok && float64(x) == y
+	case float64:
+		y, ok := b.(int64)
+		return ok && x == float64(y)
+	}
+	return false
 }
 
 func unionKeys(a, b spatial.Attrs) map[string]bool {
@@ -435,23 +456,48 @@ var evidenceTypes = map[string]bool{
 // ErrTooLarge is wrapped by the error for an evidence file over the size limit.
 var ErrTooLarge = errors.New("file too large")
 
-// AddEvidence attaches a file to the parcel with code: its kind is sniffed from its bytes
-// (photos, PDF, Office documents, plain text; executables and anything else are refused), its
-// size limited, and it is stored with a history entry in one transaction.
-func (a *App) AddEvidence(ctx context.Context, layer, code, name string, data []byte, actor Actor, reason string) (*store.Evidence, error) {
+// EvidenceFile is a file sent as evidence: its name and content.
+type EvidenceFile struct {
+	Name string
+	Data []byte
+}
+
+// checkEvidence returns the content type of an evidence file, or why it is refused: over the
+// size limit, empty, or not a kind of evidence.
+func (a *App) checkEvidence(f EvidenceFile) (string, error) {
 	limit := a.cfg.MaxEvidenceBytes
 	if limit <= 0 {
 		limit = DefaultMaxEvidenceBytes
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("evidence %q: %d bytes, over the limit of %d: %w", name, len(data), limit, ErrTooLarge)
+	if int64(len(f.Data)) > limit {
+		return "", fmt.Errorf("evidence %q: %d bytes, over the limit of %d: %w", f.Name, len(f.Data), limit, ErrTooLarge)
 	}
-	if len(data) == 0 {
-		return nil, invalid("file", "the file %q is empty", name)
+	if len(f.Data) == 0 {
+		return "", invalid("file", "the file %q is empty", f.Name)
 	}
-	ct := sniff(name, data)
+	ct := sniff(f.Name, f.Data)
 	if !evidenceTypes[ct] {
-		return nil, &Error{Kind: Unsupported, Param: "file", Reason: fmt.Sprintf("file %q is %s: evidence is photos (JPEG, PNG, GIF, WebP), PDF, Office documents or plain text", name, ct)}
+		return "", &Error{Kind: Unsupported, Param: "file", Reason: fmt.Sprintf("file %q is %s: evidence is photos (JPEG, PNG, GIF, WebP), PDF, Office documents or plain text", f.Name, ct)}
+	}
+	return ct, nil
+}
+
+// AddEvidence attaches files to the parcel with code: each file's kind is sniffed from its
+// bytes (photos, PDF, Office documents, plain text; executables and anything else are
+// refused) and its size limited. The files are stored, each with a history entry, in one
+// transaction: all of them or, when one is refused, none. An archived parcel takes no evidence
+// (its ledger can be read, not extended).
+func (a *App) AddEvidence(ctx context.Context, layer, code string, files []EvidenceFile, actor Actor, reason string) ([]store.Evidence, error) {
+	if len(files) == 0 {
+		return nil, invalid("file", "no evidence file")
+	}
+	types := make([]string, len(files))
+	for i, f := range files {
+		ct, err := a.checkEvidence(f)
+		if err != nil {
+			return nil, err
+		}
+		types[i] = ct
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -459,24 +505,29 @@ func (a *App) AddEvidence(ctx context.Context, layer, code, name string, data []
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
+	if p.Archived != nil {
+		return nil, conflict("archived", "", "parcel %s was removed from layer %s by version %d: its ledger can be read, not extended", code, layer, p.Archived.Version)
+	}
 	now := a.cfg.Now().UTC()
-	e := store.Evidence{ID: fmt.Sprintf("%d-%s", now.UnixNano(), hex.EncodeToString(sum[:4])), Name: name, ContentType: ct,
-		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Time: now, Actor: actor.Name}
-	ch := spatial.Change{Time: now, Key: "evidence", After: name, Actor: actor.Name, Reason: reason, Version: p.Layer.Layer.Version}
+	out := make([]store.Evidence, len(files))
+	changes := make([]spatial.Change, len(files))
+	for i, f := range files {
+		sum := sha256.Sum256(f.Data)
+		out[i] = store.Evidence{Name: f.Name, ContentType: types[i], Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), Time: now, Actor: actor.Name}
+		changes[i] = spatial.Change{Time: now, Key: "evidence", After: f.Name, Actor: actor.Name, Reason: reason, Version: p.Layer.Layer.Version}
+	}
 	err = a.commit(ctx, nil, func(tx *store.Tx) error {
-		if err := tx.PutEvidence(layer, code, e, data); err != nil {
-			return err
+		for i, f := range files {
+			if err := tx.PutEvidence(layer, code, &out[i], f.Data); err != nil {
+				return err
+			}
 		}
-		if p.Archived != nil {
-			return nil // an archived parcel's history is not extended
-		}
-		return tx.AppendHistory(layer, map[spatial.FeatureID][]spatial.Change{p.Feature.ID: {ch}})
+		return tx.AppendHistory(layer, map[spatial.FeatureID][]spatial.Change{p.Feature.ID: changes})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &e, nil
+	return out, nil
 }
 
 // EvidenceList lists the evidence files of the parcel with code.

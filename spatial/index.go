@@ -95,7 +95,12 @@ func (s *Snapshot) WithFeatures(meta Layer, changed []*Feature) *Snapshot {
 		tr.Insert([2]float64(nb.Min), [2]float64(nb.Max), f)
 		features[i] = f
 	}
-	meta.FeatureCount = len(features)
+	meta.FeatureCount, meta.Bound = len(features), boundOf(features)
+	return &Snapshot{Layer: meta, features: features, tree: tr}
+}
+
+// boundOf returns the union of the features' bounds.
+func boundOf(features []*Feature) orb.Bound {
 	var bound orb.Bound
 	for i, f := range features {
 		if i == 0 {
@@ -104,8 +109,7 @@ func (s *Snapshot) WithFeatures(meta Layer, changed []*Feature) *Snapshot {
 			bound = bound.Union(f.Bound())
 		}
 	}
-	meta.Bound = bound
-	return &Snapshot{Layer: meta, features: features, tree: tr}
+	return bound
 }
 
 // WithEdits returns a new snapshot in which put features replace those with the same ids or are
@@ -147,16 +151,7 @@ func (s *Snapshot) WithEdits(meta Layer, put []*Feature, removed []FeatureID) *S
 		next.tree.Insert([2]float64(b.Min), [2]float64(b.Max), f)
 	}
 	meta = next.Layer
-	meta.FeatureCount = len(features)
-	var bound orb.Bound
-	for i, f := range features {
-		if i == 0 {
-			bound = f.Bound()
-		} else {
-			bound = bound.Union(f.Bound())
-		}
-	}
-	meta.Bound = bound
+	meta.FeatureCount, meta.Bound = len(features), boundOf(features)
 	return &Snapshot{Layer: meta, features: features, tree: next.tree}
 }
 

@@ -196,12 +196,18 @@ const evidenceFormatV1 = 1
 
 func evidenceKey(code, id string) []byte { return []byte(code + "\x00" + id) }
 
-// PutEvidence stores an evidence file of parcel code in layer.
-func (t *Tx) PutEvidence(layer, code string, e Evidence, data []byte) error {
+// PutEvidence stores an evidence file of parcel code in layer and sets e.ID: a number from the
+// layer's sequence, unique in the layer and, as 12 digits, in the order the files were stored.
+func (t *Tx) PutEvidence(layer, code string, e *Evidence, data []byte) error {
 	b, err := layerBucket(t.tx, bucketEvidence, layer, true)
 	if err != nil {
 		return err
 	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	e.ID = fmt.Sprintf("%012d", seq)
 	meta, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -247,7 +253,7 @@ func (db *DB) EvidenceList(layer, code string) ([]Evidence, error) {
 		}
 		return nil
 	})
-	slices.SortFunc(out, func(a, b Evidence) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(out, func(a, b Evidence) int { return a.Time.Compare(b.Time) })
 	return out, err
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/mudi-gis/mudi/spatial/analysis"
 )
 
-// Colours of the default style, by parcel status (docs/domain.md §3).
+// Colours of the default style, by parcel status (low efficiency: docs/domain.md §3).
 const (
 	ColorBackground    = "#f4f1ea"
 	ColorIdle          = "#7b1fa2" // 闲置 (SFXZ = 是)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 // the HTTP presets, with dashes for underscores (--max-mu is max_mu).
 type analyzeConfig struct {
 	Layer, Control, Status, Filter, BBox, Output, Data string
+	Server                                             string
 	MaxMu, MinMu, ToleranceM, SliverRatio              string
 }
 
@@ -33,6 +35,7 @@ func newAnalyzeSettings(c *analyzeConfig) *settings {
 	s.str(&c.BBox, "bbox", "west,south,east,north in lon/lat")
 	s.str(&c.Output, "o", "output GeoJSON file (default: standard output)")
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
+	s.str(&c.Server, "server", "URL of a running mudi server to ask (while it owns the data directory), e.g. http://localhost:8080")
 	return s
 }
 
@@ -50,6 +53,22 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("analyze takes one preset, got also %q", rest)}
+	}
+	if cfg.Server != "" {
+		q := url.Values{}
+		for _, p := range []struct{ name, value string }{
+			{"layer", cfg.Layer}, {"control", cfg.Control}, {"max_mu", cfg.MaxMu}, {"min_mu", cfg.MinMu},
+			{"tolerance_m", cfg.ToleranceM}, {"sliver_ratio", cfg.SliverRatio}, {"status", cfg.Status},
+			{"filter", cfg.Filter}, {"bbox", cfg.BBox},
+		} {
+			if p.value != "" {
+				q.Set(p.name, p.value)
+			}
+		}
+		if cfg.Output == "" {
+			cfg.Output = "-"
+		}
+		return fetchFromServer(ctx, cfg.Server, "/api/analyses/"+url.PathEscape(preset), q, cfg.Output, stdout)
 	}
 	req := app.AnalysisRequest{Layer: cfg.Layer, Control: cfg.Control, Filter: cfg.Filter}
 	if cfg.Status != "" {

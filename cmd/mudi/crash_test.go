@@ -211,28 +211,7 @@ func TestKillDuringControlReplaceAndSaveAs(t *testing.T) {
 // shiftControl moves every position of a GeoJSON document dx degrees east.
 func shiftControl(t *testing.T, data []byte, dx float64) []byte {
 	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(v any)
-	walk = func(v any) {
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		if x, ok := arr[0].(float64); ok && len(arr) >= 2 {
-			arr[0] = x + dx
-			return
-		}
-		for _, e := range arr {
-			walk(e)
-		}
-	}
-	for _, f := range doc["features"].([]any) {
-		walk(f.(map[string]any)["geometry"].(map[string]any)["coordinates"])
-	}
-	out, err := json.Marshal(doc)
+	out, err := fixtures.ShiftEast(data, dx)
 	if err != nil {
 		t.Fatal(err)
 	}

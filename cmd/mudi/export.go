@@ -18,6 +18,7 @@ import (
 type exportConfig struct {
 	Layer, Format, CRS, Encoding, Data, Output string
 	AsOf, Month, GroupBy                       string // the campaign's ledger and report
+	Server                                     string // ask a running server instead
 }
 
 func newExportSettings(c *exportConfig) *settings {
@@ -28,6 +29,7 @@ func newExportSettings(c *exportConfig) *settings {
 	s.str(&c.Encoding, "encoding", "Shapefile attribute encoding: UTF-8 (default) or GBK")
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.str(&c.Output, "o", "output file; - writes to standard output")
+	s.str(&c.Server, "server", "URL of a running mudi server to export from (while it owns the data directory), e.g. http://localhost:8080")
 	s.str(&c.AsOf, "as-of", "date the campaign classes (and the ledger) stand as of, YYYY-MM-DD (default: today in China)")
 	s.str(&c.Month, "month", "month of --format report, YYYY-MM")
 	s.str(&c.GroupBy, "group-by", "groupings of --format report, comma-separated; several reports: district;town;park (default district)")
@@ -49,6 +51,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 	case cfg.Output == "":
 		return usageError{"export needs -o FILE (or -o - for standard output)"}
 	}
+	if cfg.Server != "" && (cfg.Format == "ledger" || cfg.Format == "report") {
+		return exportFromServer(ctx, cfg, stdout)
+	}
 	if cfg.Format == "ledger" || cfg.Format == "report" {
 		return exportCampaign(ctx, cfg, stdout)
 	}
@@ -65,6 +70,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, e
 		default:
 			return usageError{fmt.Sprintf("export needs --format (geojson, csv, shp or gpkg): -o %s does not tell", cfg.Output)}
 		}
+	}
+	if cfg.Server != "" {
+		return exportFromServer(ctx, cfg, stdout)
 	}
 	format, err := gisio.ParseFormat(cfg.Format)
 	if err != nil {

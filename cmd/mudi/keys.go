@@ -33,7 +33,7 @@ func parseKeys(entries []string, log *slog.Logger) ([]api.Key, error) {
 		if parts := strings.SplitN(e, ":", 3); len(parts) == 3 {
 			r, ok := app.ParseRole(parts[1])
 			if !ok {
-				return nil, usageError{fmt.Sprintf("api-keys: key %q has role %q; roles are editor, reviewer and admin", parts[0], parts[1])}
+				return nil, usageError{fmt.Sprintf("api-keys: key %q has role %q; roles are reader, editor, reviewer and admin", parts[0], parts[1])}
 			}
 			name, role, secret = parts[0], r, parts[2]
 			if name == "" {

@@ -16,10 +16,14 @@ import (
 // writeOutput writes a command's output file through write. "-" is standard output. A regular
 // file (or a new one) is written next to its destination and renamed over it, so that a failed
 // command leaves no partial file; anything else — /dev/null, a FIFO, a terminal, a symlink to
-// one — is written through in place, never replaced.
+// one — is written through in place, never replaced; a symlink to a regular file stays a
+// symlink, its target replaced.
 func writeOutput(name string, stdout io.Writer, write func(w io.Writer, tempDir string) error) error {
 	if name == "-" {
 		return write(stdout, "")
+	}
+	if resolved, err := filepath.EvalSymlinks(name); err == nil {
+		name = resolved // a symlink stays one: its target is what gets replaced
 	}
 	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)

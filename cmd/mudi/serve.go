@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,11 +28,14 @@ type serveConfig struct {
 	NoSample       bool
 	MaxUploadMB    int
 	RequestTimeout time.Duration
+	MemoryLimitMB  int // soft memory limit of the Go runtime (GOMEMLIMIT), MiB; 0: none
 	APIKeys        []string
 	LogFormat      string
 	BasemapURL     string
 	PublicURL      string
 	CORSOrigins    []string
+	PrivateReads   bool
+	PrivateMetrics bool
 
 	// listening, when set, receives the address the server listens on (tests use :0).
 	listening func(net.Addr)
@@ -50,6 +54,9 @@ func newServeSettings(c *serveConfig) *settings {
 	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
 	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
+	s.boolean(&c.PrivateReads, "private", "every read needs a key too (role reader or above), except the health checks and the viewer's page")
+	s.boolean(&c.PrivateMetrics, "private-metrics", "GET /metrics needs a key")
+	s.integer(&c.MemoryLimitMB, "memory-limit-mb", "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it; 0 for none")
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
 	// The URL may carry a key (Tianditu's tk=…): it is masked in the logged configuration, though
@@ -105,6 +112,10 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
+	if cfg.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+		log.Info("memory limit set", "limit_mb", cfg.MemoryLimitMB)
+	}
 	db, err := openStore(cfg.Data)
 	if err != nil {
 		return err
@@ -128,6 +139,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		Logger: log, App: core, Keys: keys,
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
 		BasemapURL: cfg.BasemapURL, PublicURL: cfg.PublicURL, CORSOrigins: cfg.CORSOrigins,
+		PrivateReads: cfg.PrivateReads, PrivateMetrics: cfg.PrivateMetrics,
 	})
 	if err != nil {
 		return err
@@ -139,6 +151,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		log.Info("embedded sample loaded", "layers", len(core.Index().Layers()), "dur_ms", time.Since(start).Milliseconds())
 	}
 	srv.SetReady(true)
+	var drainErr error
 	sc := echo.StartConfig{
 		Address:         cfg.Addr,
 		HideBanner:      true,
@@ -157,11 +170,18 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 			s.IdleTimeout = 2 * time.Minute
 			return nil
 		},
-		OnShutdownError: func(err error) { log.Error("shutdown", "err", err) },
+		OnShutdownError: func(err error) {
+			log.Error("shutdown", "err", err)
+			drainErr = err
+		},
 	}
 	err = sc.Start(ctx, srv.Handler())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if drainErr != nil {
+		// Requests were still running when the drain time ran out: say so by the exit status.
+		return fmt.Errorf("stopped before in-flight requests finished: %w", drainErr)
 	}
 	log.Info("mudi stopped")
 	return nil
