@@ -326,7 +326,7 @@ func TestViewerInChromium(t *testing.T) {
 		if rep.Popup.Feature != strconv.FormatUint(uint64(f.ID), 10) || rep.Popup.Code != in.Click.Code || rep.Popup.AreaMu != wantArea {
 			t.Errorf("popup of feature %s shows code %q, area %q; want feature %d, %q, %q", rep.Popup.Feature, rep.Popup.Code, rep.Popup.AreaMu, f.ID, in.Click.Code, wantArea)
 		}
-		for _, label := range []string{"地块编号", "权利人", "面积(亩)", "五未类型", "亩均税收(万元/亩)", "容积率", "控制线内", "所属片区"} {
+		for _, label := range []string{"地块编号", "权利人", "面积(亩)", "五未类型", "亩均税收(万元/亩)", "容积率", "与控制线关系", "连片区块编号"} {
 			if !slices.Contains(rep.Popup.Labels, label) {
 				t.Errorf("popup lacks %s: %v", label, rep.Popup.Labels)
 			}

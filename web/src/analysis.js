@@ -5,6 +5,7 @@ import { getGeoJSON, getJSON, message, postJSON } from './api.js';
 import { el, int, mu, show } from './format.js';
 import { RESULT, geometryBounds, syncOverlays } from './map.js';
 import { closePopup, showResultFeature } from './popup.js';
+import { apiKey, onKeyChange, setApiKey } from './key.js';
 
 export const presets = {
   'small-parcels': { title: '零星地块', unit: '宗', what: '地块', defaultStatus: '默认（全部地块）' },
@@ -12,7 +13,6 @@ export const presets = {
   'contiguous-blocks': { title: '连片区块', unit: '个', what: '片区', defaultStatus: '默认（低效、闲置、五未地块）' },
 };
 
-const KEY_STORAGE = 'mudi.apiKey';
 const $ = (id) => document.getElementById(id);
 
 export function setupAnalysis(ctx) {
@@ -31,7 +31,10 @@ export function setupAnalysis(ctx) {
     e.preventDefault();
     save(ctx);
   });
-  $('save-key').value = sessionStorage.getItem(KEY_STORAGE) || '';
+  $('save-key').value = apiKey();
+  onKeyChange((key) => {
+    $('save-key').value = key;
+  });
   syncForm();
 }
 
@@ -282,7 +285,7 @@ async function save(ctx) {
   button.disabled = true;
   try {
     await postJSON('/api/analyses', { ...r.body, save_as: id.value, title: $('save-title').value.trim() || undefined }, key.value);
-    sessionStorage.setItem(KEY_STORAGE, key.value);
+    setApiKey(key.value);
     await ctx.refreshLayers();
     // The saved layer is drawn from tiles now; hide the overlay that showed the same shapes.
     ctx.state.hidden.add(RESULT);

@@ -52,6 +52,15 @@ export async function postJSON(url, body, key) {
   return { status: resp.status, text, data: JSON.parse(text) };
 }
 
+// patchJSON sends a JSON merge patch (RFC 7396) with the key and returns the parsed answer.
+export async function patchJSON(url, patch, key) {
+  const headers = { 'Content-Type': 'application/merge-patch+json', Accept: 'application/geo+json' };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const resp = await fetch(resolve(url), { method: 'PATCH', headers, body: JSON.stringify(patch) });
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
 // message returns a Chinese sentence for an error, with the server's detail when there is one.
 export function message(err) {
   if (!(err instanceof ApiError)) return `请求失败：${err?.message || err}`;

@@ -16,21 +16,71 @@ export const kindLabel = { parcels: '地块', control: '控制线', derived: '�
 
 export const positionLabel = { inside: '是（线内）', outside: '否（线外）', straddling: '跨线' };
 
-// Labels of the attributes mudi derives (spatial.DerivedKeys) and of analysis results.
-export const derivedLabels = {
-  area_m2: '面积(㎡)',
-  area_mu: '面积(亩)',
-  control_position: '控制线内',
-  outside_ratio: '线外比例',
-  outside_mu: '线外面积(亩)',
-  block_id: '所属片区',
-  block_mu: '片区面积(亩)',
-  scattered: '零星地块',
+// Labels of the fields of analysis results that are not attributes of a layer (the layers'
+// computed attributes carry their own labels: see computedLabels).
+export const resultLabels = {
   inside_share: '线内比例',
   parcel_count: '地块数',
   parcel_ids: '地块 ID',
   parcel_codes: '地块编号',
 };
+
+// computedLabels maps the names of the attributes mudi computes for a layer (GET
+// /api/layers/{id} → computed) to their Chinese labels, then the analysis-result fields.
+export function computedLabels(layer) {
+  const labels = {};
+  for (const c of layer?.computed || []) labels[c.name] = c.alias || c.title || c.name;
+  for (const [k, v] of Object.entries(resultLabels)) if (!(k in labels)) labels[k] = v;
+  return labels;
+}
+
+// computedType returns the type the layer declares for a computed attribute ('' if unknown).
+export function computedType(layer, name) {
+  return layer?.computed?.find((c) => c.name === name)?.type || '';
+}
+
+// The ledger (一宗一策) fields of a parcel and the disposal states, in workflow order.
+export const ledgerFields = [
+  { name: 'XCYY', label: '形成原因', type: 'text' },
+  { name: 'CZCS', label: '处置措施', type: 'multiline' },
+  { name: 'WCSX', label: '完成时限', type: 'date' },
+  { name: 'ZRDW', label: '责任单位', type: 'text' },
+  { name: 'ZRR', label: '责任人', type: 'text' },
+];
+export const stateField = { name: 'CZZT', label: '处置状态' };
+export const closedOnField = { name: 'XHRQ', label: '销号日期' };
+export const disposalStates = ['未启动', '处置中', '待核验', '已销号'];
+
+// needsReason tells whether moving from one disposal state to another must give a reason:
+// returning a parcel after review (待核验 → 处置中) and reopening a closed one (已销号 → 处置中).
+export function needsReason(from, to) {
+  return to === '处置中' && (from === '待核验' || from === '已销号');
+}
+
+// Warning levels (预警等级) and the colours the warning map draws them in.
+export const warningLevels = [
+  { value: '红', key: 'red', color: '#d32f2f' },
+  { value: '橙', key: 'orange', color: '#f57c00' },
+  { value: '黄', key: 'yellow', color: '#fbc02d' },
+  { value: '绿', key: 'green', color: '#388e3c' },
+];
+export const noWarningColor = '#9e9e9e';
+
+// dateTime formats an RFC 3339 time as a local date and time (2026-11-21 16:00).
+export function dateTime(s) {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return show(s);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// bytes formats a file size.
+export function bytes(n) {
+  if (!Number.isFinite(n)) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
 
 // Status classes, in the order the default style tests them (tiles/style.go).
 export const classes = [

@@ -1,7 +1,7 @@
 // The layer panel (toggles, zoom to layer) and the legend, whose colours are read from the
 // server's style so that they cannot drift from what the map draws.
-import { classes, el, int, kindLabel } from './format.js';
-import { BASEMAP, RESULT, resultColor, setVisible, syncOverlays } from './map.js';
+import { classes, el, int, kindLabel, noWarningColor, warningLevels } from './format.js';
+import { BASEMAP, MODE_WARNING, RESULT, resultColor, setMode, setVisible, syncOverlays } from './map.js';
 
 export function renderLayers(ctx) {
   const { state, map } = ctx;
@@ -49,7 +49,7 @@ function toggleItem(ctx, id, title, meta) {
   input.addEventListener('change', () => {
     if (input.checked) state.hidden.delete(id);
     else state.hidden.add(id);
-    if (id !== RESULT) setVisible(map, id, input.checked);
+    if (id !== RESULT) setVisible(map, id, input.checked, state);
     syncOverlays(map, state);
   });
   return el('li', { class: 'layer-item' },
@@ -78,6 +78,25 @@ export function legendColors(style, state) {
   return colors;
 }
 
+// setupMapMode wires the map-mode controls: the radios of the layer panel (利用状态 / 预警图) and
+// the dashboard's 预警图 checkbox, kept in step.
+export function setupMapMode(ctx) {
+  const radios = [...document.querySelectorAll('input[name="map_mode"]')];
+  const box = document.getElementById('dash-warning-map');
+  const apply = (mode) => {
+    for (const r of radios) r.checked = r.value === mode;
+    if (box) box.checked = mode === MODE_WARNING;
+    setMode(ctx.map, ctx.state, mode);
+    renderLegend(ctx.map.getStyle(), ctx.state);
+    ctx.status(mode === MODE_WARNING ? '预警图：地块按预警等级着色' : '地块按利用状态着色');
+  };
+  for (const r of radios) {
+    r.checked = r.value === (ctx.state.mode || 'status');
+    r.addEventListener('change', () => r.checked && apply(r.value));
+  }
+  box?.addEventListener('change', () => apply(box.checked ? MODE_WARNING : 'status'));
+}
+
 export function renderLegend(style, state) {
   const c = legendColors(style, state);
   for (const [k, v] of Object.entries(c)) document.documentElement.style.setProperty(`--c-${k}`, v);
@@ -87,7 +106,12 @@ export function renderLegend(style, state) {
     else s.style.background = color;
     return s;
   };
-  const items = classes.map((k) => el('li', {}, swatch(c[k.id]), el('span', {}, k.label, ' ', el('small', { text: k.note }))));
+  const items = state.mode === MODE_WARNING
+    ? [
+      ...warningLevels.map((w) => el('li', { 'data-warning': w.value }, swatch(w.color), el('span', { text: `${w.value}色预警` }))),
+      el('li', { 'data-warning': '' }, swatch(noWarningColor), el('span', {}, '无预警 ', el('small', { text: '已销号或无法判定' }))),
+    ]
+    : classes.map((k) => el('li', {}, swatch(c[k.id]), el('span', {}, k.label, ' ', el('small', { text: k.note }))));
   items.push(
     el('li', {}, swatch(c.outside, 'outline'), el('span', { text: '控制线外地块（红框）' })),
     el('li', {}, swatch(c.outside, 'outline dashed'), el('span', { text: '跨控制线地块（红色虚框）' })),

@@ -7,6 +7,10 @@ import { renderLayers } from './layers.js';
 import { onMapClick } from './popup.js';
 import { onLayersChanged, setupAnalysis } from './analysis.js';
 import { loadStats, onLayersChangedStats, setupStats } from './stats.js';
+import { setupTabs } from './tabs.js';
+import { setupKeyDialog } from './key.js';
+import { onLayersChangedDashboard, setupDashboard } from './dashboard.js';
+import { setupMapMode } from './layers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +21,7 @@ const state = {
   hidden: new Set(), // ids of layers (and 'result', 'basemap') the user switched off
   result: null, // the current analysis result
   selection: null, // the feature whose popup is open
+  mode: 'status', // the map mode: 'status' (利用状态) or 'warning' (预警图)
 };
 
 const ctx = {
@@ -49,38 +54,17 @@ function layersChanged() {
   renderLayers(ctx);
   onLayersChanged(ctx);
   onLayersChangedStats(ctx);
+  onLayersChangedDashboard(ctx);
   const parcels = state.layers.filter((l) => l.kind === 'parcels');
   const n = parcels.reduce((s, l) => s + (l.feature_count || 0), 0);
   ctx.status(`${state.layers.length} 个图层 · 地块 ${int(n)} 宗`);
 }
 
-// Tabs (WAI-ARIA tabs pattern): click or arrow keys, Home/End.
-function setupTabs() {
-  const tabs = [...document.querySelectorAll('[role="tab"]')];
-  const select = (tab, focus) => {
-    for (const t of tabs) {
-      const on = t === tab;
-      t.setAttribute('aria-selected', String(on));
-      t.tabIndex = on ? 0 : -1;
-      $(t.getAttribute('aria-controls')).hidden = !on;
-    }
-    if (focus) tab.focus();
-    if (tab.id === 'tab-stats') loadStats(ctx);
-  };
-  for (const t of tabs) {
-    t.addEventListener('click', () => select(t, false));
-    t.addEventListener('keydown', (e) => {
-      const i = tabs.indexOf(t);
-      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
-      if (next === undefined) return;
-      e.preventDefault();
-      select(tabs[(next + tabs.length) % tabs.length], true);
-    });
-  }
-}
-
 async function boot() {
-  setupTabs();
+  setupTabs(document.querySelector('.sidebar [role="tablist"]'), (tab) => {
+    if (tab.id === 'tab-stats') loadStats(ctx);
+  });
+  setupKeyDialog();
   const [config, layers] = await Promise.all([getJSON('/viewer/config.json'), getJSON('/api/layers')]);
   state.config = { ...state.config, ...config };
   state.layers = layers.layers;
@@ -92,6 +76,8 @@ async function boot() {
   ctx.map = map;
   setupAnalysis(ctx);
   setupStats(ctx);
+  setupMapMode(ctx);
+  setupDashboard(ctx);
   layersChanged();
   map.on('click', (e) => onMapClick(ctx, e));
   map.on('mousemove', (e) => {

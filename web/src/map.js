@@ -4,6 +4,7 @@
 import { LngLatBounds, Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
+import { noWarningColor, warningLevels } from './format.js';
 
 // MapLibre 6 loads its worker as a separate module: point it at the copy Vite emits under
 // /assets/ (same origin, so the page's Content-Security-Policy allows it).
@@ -43,13 +44,24 @@ export function composeStyle(server, state) {
     basemapAdded = true;
   };
   const dim = dimmed(state);
-  for (const l of server.layers) {
+  const warningAdded = new Set();
+  server.layers.forEach((l, i) => {
     if (l.type !== 'background') addBasemap();
     const copy = structuredClone(l);
-    if (copy['source-layer']) copy.layout = { ...copy.layout, ...vis(copy['source-layer']) };
+    if (copy['source-layer']) copy.layout = { ...copy.layout, visibility: shown(copy, state) ? 'visible' : 'none' };
     if (dim && isParcelsFill(copy, state)) copy.paint = { ...copy.paint, 'fill-opacity': DIM_OPACITY };
     layers.push(copy);
-  }
+    // The warning map's fill of a parcels layer goes right after the layer's last status fill.
+    const next = server.layers[i + 1];
+    if (isParcelsFill(l, state) && !warningAdded.has(l['source-layer']) &&
+        !(next && isParcelsFill(next, state) && next['source-layer'] === l['source-layer'])) {
+      const w = warningLayer(l.source, l['source-layer']);
+      w.layout.visibility = shown(w, state) ? 'visible' : 'none';
+      if (dim) w.paint['fill-opacity'] = DIM_OPACITY;
+      layers.push(w);
+      warningAdded.add(l['source-layer']);
+    }
+  });
   addBasemap();
   sources[RESULT] = { type: 'geojson', data: state.result?.data ?? EMPTY };
   sources[SELECTION] = { type: 'geojson', data: state.selection ?? EMPTY };
@@ -62,6 +74,59 @@ export function composeStyle(server, state) {
     { id: 'selection-line', type: 'line', source: SELECTION, paint: { 'line-color': selectionColor, 'line-width': 3 } },
   );
   return { ...server, sources, layers };
+}
+
+// The map modes: 'status' colours the parcels by their use (the server's style), 'warning' (预警图)
+// by their warning level (the computed attribute warning of the tiles: 红/橙/黄/绿, absent when
+// there is none).
+export const MODE_STATUS = 'status';
+export const MODE_WARNING = 'warning';
+export const WARNING_OPACITY = 0.75;
+const WARNING_SUFFIX = '-warning';
+
+function warningLayer(source, sourceLayer) {
+  return {
+    id: `${sourceLayer}${WARNING_SUFFIX}`, type: 'fill', source, 'source-layer': sourceLayer,
+    metadata: { 'mudi:mode': MODE_WARNING },
+    layout: {},
+    paint: {
+      'fill-color': ['match', ['coalesce', ['get', 'warning'], ''], ...warningLevels.flatMap((w) => [w.value, w.color]), noWarningColor],
+      'fill-opacity': WARNING_OPACITY,
+    },
+  };
+}
+
+const isWarningLayer = (l) => l.metadata?.['mudi:mode'] === MODE_WARNING;
+
+// modeShown tells whether a layer belongs to the map mode: the status fills of the parcels in
+// status mode, their warning fill in warning mode, everything else in both.
+function modeShown(l, state) {
+  if (isWarningLayer(l)) return state.mode === MODE_WARNING;
+  if (isParcelsFill(l, state)) return state.mode !== MODE_WARNING;
+  return true;
+}
+
+// shown tells whether a layer of mudi's is drawn: its layer is switched on and it belongs to the
+// map mode.
+const shown = (l, state) => !state.hidden.has(l['source-layer']) && modeShown(l, state);
+
+// setMode switches the map mode without reloading the style.
+export function setMode(map, state, mode) {
+  state.mode = mode;
+  for (const l of map.getStyle().layers) {
+    if (l['source-layer'] && (isWarningLayer(l) || isParcelsFill(l, state))) {
+      map.setLayoutProperty(l.id, 'visibility', shown(l, state) ? 'visible' : 'none');
+    }
+  }
+}
+
+// refreshTiles reloads the tiles of mudi's vector sources (after an edit: the server's tiles are
+// rebuilt, the map's copies are not) and resolves once the map is idle again.
+export async function refreshTiles(map) {
+  for (const [id, src] of Object.entries(map.getStyle().sources)) {
+    if (src.type === 'vector') map.refreshTiles(id);
+  }
+  await whenIdle(map);
 }
 
 // While an analysis result or a saved analysis layer is shown, the parcels are dimmed so that
@@ -81,6 +146,9 @@ export function syncOverlays(map, state) {
     if (isParcelsFill(l, state) && map.getLayer(l.id)) {
       map.setPaintProperty(l.id, 'fill-opacity', dim ? DIM_OPACITY : (l.paint?.['fill-opacity'] ?? 1));
     }
+  }
+  for (const l of map.getStyle().layers) {
+    if (isWarningLayer(l)) map.setPaintProperty(l.id, 'fill-opacity', dim ? DIM_OPACITY : WARNING_OPACITY);
   }
 }
 
@@ -134,12 +202,13 @@ export function createMap(container, style, state) {
   return map;
 }
 
-// setVisible shows or hides everything drawn for id: a mudi layer (by source-layer), the
-// analysis result or the basemap.
-export function setVisible(map, id, visible) {
+// setVisible shows or hides everything drawn for id: a mudi layer (by source-layer; the parcels
+// fills of the other map mode stay hidden), the analysis result or the basemap.
+export function setVisible(map, id, visible, state) {
   for (const l of map.getStyle().layers) {
     const match = l['source-layer'] === id || (id === RESULT && l.source === RESULT) || (id === BASEMAP && l.id === BASEMAP);
-    if (match) map.setLayoutProperty(l.id, 'visibility', visible ? 'visible' : 'none');
+    const on = visible && (!state || modeShown(l, state));
+    if (match) map.setLayoutProperty(l.id, 'visibility', on ? 'visible' : 'none');
   }
 }
 

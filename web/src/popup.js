@@ -1,10 +1,11 @@
 // Click → popup: a parcel's attributes under Chinese labels, fetched from
-// /api/layers/{layer}/features/{id} (the tile feature id is the feature id), or an analysis
-// result's properties.
+// /api/layers/{layer}/features/{id} (the tile feature id is the feature id), with its ledger
+// (ledger.js) when the layer is a parcels layer, or an analysis result's properties.
 import { Popup } from 'maplibre-gl';
 import { getJSON, message } from './api.js';
-import { classes, classify, derivedLabels, el, mu4, pct, positionLabel, show } from './format.js';
-import { RESULT, SELECTION } from './map.js';
+import { classes, classify, computedLabels, el, mu4, noWarningColor, pct, positionLabel, show, warningLevels } from './format.js';
+import { ledgerSection, loadLedger } from './ledger.js';
+import { RESULT, SELECTION, refreshTiles } from './map.js';
 
 let popup = null;
 let pending = null;
@@ -12,11 +13,29 @@ let pending = null;
 function open(ctx, lngLat, content) {
   const { map } = ctx;
   if (!popup) {
-    popup = new Popup({ maxWidth: '360px', focusAfterOpen: false });
+    popup = new Popup({ maxWidth: '420px', focusAfterOpen: false });
     popup.on('close', () => setSelection(ctx, null));
   }
   popup.setLngLat(lngLat).setDOMContent(content);
   if (!popup.isOpen()) popup.addTo(map);
+}
+
+// fitPopup pans the map so that the whole popup is inside it and clear of the zoom buttons (its
+// content grows when the ledger arrives), keeping the parcel's point on the map.
+function fitPopup(ctx) {
+  const node = popup?.getElement();
+  if (!node || !popup.isOpen()) return;
+  const box = ctx.map.getContainer().getBoundingClientRect();
+  const r = node.getBoundingClientRect();
+  const margin = 10;
+  const controls = 50; // the zoom buttons' column at the top right
+  let dx = 0;
+  let dy = 0;
+  if (r.bottom > box.bottom - margin) dy = r.bottom - (box.bottom - margin);
+  if (r.top - dy < box.top + margin) dy = r.top - (box.top + margin);
+  if (r.right > box.right - controls) dx = r.right - (box.right - controls);
+  if (r.left - dx < box.left + margin) dx = r.left - (box.left + margin);
+  if (Math.abs(dx) >= 1 || Math.abs(dy) >= 1) ctx.map.panBy([dx, dy], { duration: 0 });
 }
 
 export function closePopup() {
@@ -51,6 +70,13 @@ function row(label, value, attrs = {}) {
   return el('tr', attrs, el('th', { scope: 'row', text: label }), el('td', {}, value));
 }
 
+function warningTag(v) {
+  const w = warningLevels.find((x) => x.value === v);
+  const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  swatch.style.background = w ? w.color : noWarningColor;
+  return el('span', { class: 'class-tag' }, swatch, w ? w.value : '无');
+}
+
 function classTag(props, layer) {
   const k = classify(props, layer);
   const c = classes.find((x) => x.id === k);
@@ -60,11 +86,12 @@ function classTag(props, layer) {
 // parcelTable lists the key attributes of a parcel, found through the layer's roles.
 function parcelTable(props, layer) {
   const roles = layer?.roles || {};
+  const labels = computedLabels(layer);
   const val = (role, fallback) => props[roles[role] ?? fallback];
   const rows = [
     row('地块编号', show(val('code', 'DKBH')), { 'data-key': 'code' }),
     row('权利人', show(val('owner', 'QLR'))),
-    row('面积(亩)', mu4(props.area_mu), { 'data-key': 'area_mu' }),
+    row(labels.area_mu || '面积(亩)', mu4(props.area_mu), { 'data-key': 'area_mu' }),
     row('分类', classTag(props, layer)),
     row('五未类型', show(val('five_wei', 'WWLX'))),
     row('亩均税收(万元/亩)', show(val('tax_per_mu', 'MJSS'))),
@@ -73,35 +100,45 @@ function parcelTable(props, layer) {
   if (props.control_position) {
     let v = positionLabel[props.control_position] || props.control_position;
     if (props.control_position !== 'inside') v += `，线外 ${mu4(props.outside_mu)} 亩（${pct(props.outside_ratio)}）`;
-    rows.push(row('控制线内', v));
+    rows.push(row(labels.control_position || '与控制线关系', v, { 'data-key': 'control_position' }));
   }
   if (props.block_id !== undefined) {
-    rows.push(row('所属片区', `${props.block_id}（${mu4(props.block_mu)} 亩${props.scattered ? '，零星' : ''}）`));
+    rows.push(row(labels.block_id || '连片区块编号', `${props.block_id}（${mu4(props.block_mu)} 亩${props.scattered ? '，零星' : ''}）`, { 'data-key': 'block_id' }));
   }
-  for (const [role, label] of [['district', '行政区'], ['town', '乡镇(街道)'], ['park', '所在园区'], ['disposal_state', '处置状态'], ['warning', '预警等级']]) {
+  // The disposal state is shown by the ledger below a parcels layer's popup.
+  const placeRoles = [['district', '行政区'], ['town', '乡镇(街道)'], ['park', '所在园区']];
+  if (layer?.kind !== 'parcels') placeRoles.push(['disposal_state', '处置状态']);
+  for (const [role, label] of placeRoles) {
     if (roles[role] && props[roles[role]] !== undefined) rows.push(row(label, show(props[roles[role]])));
+  }
+  // The warning as mudi computes it today (absent when there is none), else as delivered.
+  if ('warning' in props || labels.warning) {
+    rows.push(row(labels.warning || '预警等级', warningTag(props.warning), { 'data-key': 'warning' }));
+  } else if (roles.warning && props[roles.warning] !== undefined) {
+    rows.push(row('预警等级', show(props[roles.warning])));
   }
   return el('table', {}, el('tbody', {}, rows));
 }
 
 // allAttributes lists every attribute: source fields in schema order under their aliases, then
-// the derived ones.
+// the computed ones under the labels the layer declares for them.
 function allAttributes(props, layer) {
-  const derivedNames = new Set(Object.values(derivedLabels));
+  const labels = computedLabels(layer);
+  const computedNames = new Set(Object.values(labels));
   const rows = [];
   const seen = new Set();
   for (const f of layer?.fields || []) {
     if (!(f.name in props)) continue;
     seen.add(f.name);
     let label = f.alias || f.name;
-    if (derivedNames.has(label)) label += '（原数据）';
+    if (computedNames.has(label)) label += '（原数据）';
     rows.push(row(label === f.name ? label : `${label} ${f.name}`, show(props[f.name])));
   }
   for (const [k, v] of Object.entries(props)) {
-    if (seen.has(k) || k in derivedLabels) continue;
+    if (seen.has(k) || k in labels) continue;
     rows.push(row(k, show(v)));
   }
-  for (const [k, label] of Object.entries(derivedLabels)) {
+  for (const [k, label] of Object.entries(labels)) {
     if (!(k in props)) continue;
     const v = props[k];
     rows.push(row(label, k.endsWith('_ratio') || k === 'inside_share' ? pct(v) : k === 'control_position' ? (positionLabel[v] || v) : show(v)));
@@ -113,7 +150,7 @@ function parcelContent(feature, layer, heading) {
   const props = feature.properties || {};
   const code = props[layer?.roles?.code ?? 'DKBH'];
   return el('div', { class: 'popup', 'data-feature': String(feature.id) },
-    el('h3', { text: `${heading} ${show(code ?? feature.id)}` }),
+    el('h3', { tabindex: '-1', text: `${heading} ${show(code ?? feature.id)}` }),
     parcelTable(props, layer),
     allAttributes(props, layer));
 }
@@ -146,9 +183,60 @@ async function showFeature(ctx, layerID, fid, lngLat) {
       : parcelContent(f, layer, layer?.kind === 'derived' ? `${layer.title || layer.id} ·` : '地块');
     open(ctx, lngLat, content);
     setSelection(ctx, f);
+    const code = f.properties?.[layer?.roles?.code ?? 'DKBH'];
+    if (layer?.kind === 'parcels' && code !== undefined && code !== null && code !== '') {
+      await appendLedger(ctx, layer, String(code), lngLat, content, ctrl);
+    }
   } catch (err) {
     if (err.name === 'AbortError') return;
     open(ctx, lngLat, el('div', { class: 'popup' }, el('p', { class: 'error', text: message(err) })));
+  }
+}
+
+// appendLedger loads the parcel's ledger into its open popup.
+async function appendLedger(ctx, layer, code, lngLat, content, ctrl) {
+  const slot = el('div', { class: 'ledger-slot' }, el('p', { text: '正在读取台账…' }));
+  content.append(slot);
+  try {
+    const data = await loadLedger(layer.id, code, { signal: ctrl.signal });
+    if (ctrl.signal.aborted) return;
+    slot.replaceChildren(ledgerSection(layer, data, {
+      onResize: () => fitPopup(ctx),
+      onNeedKey: () => document.getElementById('key-button')?.click(),
+      onSaved: async (saved) => {
+        setSelection(ctx, saved);
+        await refreshTiles(ctx.map);
+        await showParcel(ctx, layer.id, code, lngLat);
+        ctx.onLedgerChanged?.(layer.id, code);
+      },
+    }));
+    popup.setLngLat(lngLat); // anchors the grown popup again
+    fitPopup(ctx);
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    slot.replaceChildren(el('p', { class: 'error', text: `台账：${message(err)}` }));
+  }
+}
+
+// showParcel opens the popup of a parcel given by its code (from the ledger table), at lngLat or
+// else at the map's centre; with focus, the keyboard focus moves to the popup's heading.
+export async function showParcel(ctx, layerID, code, lngLat, { focus = false } = {}) {
+  const layer = ctx.state.layers.find((l) => l.id === layerID);
+  pending?.abort();
+  const ctrl = new AbortController();
+  pending = ctrl;
+  try {
+    const f = await getJSON(`/api/layers/${encodeURIComponent(layerID)}/parcels/${encodeURIComponent(code)}`, { signal: ctrl.signal });
+    if (ctrl.signal.aborted) return;
+    const at = lngLat || ctx.map.getCenter();
+    const content = parcelContent(f, layer, '地块');
+    open(ctx, at, content);
+    setSelection(ctx, f);
+    await appendLedger(ctx, layer, code, at, content, ctrl);
+    if (focus) content.querySelector('h3')?.focus({ preventScroll: true });
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    open(ctx, lngLat || ctx.map.getCenter(), el('div', { class: 'popup' }, el('p', { class: 'error', text: message(err) })));
   }
 }
 
