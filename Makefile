@@ -19,7 +19,7 @@ run:
 	$(GO) run ./cmd/mudi serve $(ARGS)
 
 test:
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 
 web: api/web/dist/index.html
 
