@@ -320,11 +320,7 @@ func archiveOptions(c *echo.Context) (tiles.ArchiveOptions, error) {
 		*p.to = tiles.Zoom(z)
 	}
 	if o.MinZoom > o.MaxZoom {
-		name := "minzoom"
-		if c.QueryParam("minzoom") == "" {
-			name = "maxzoom"
-		}
-		return o, badParam(name, "minzoom %d is above maxzoom %d", o.MinZoom, o.MaxZoom)
+		return o, badParam("minzoom", "minzoom %d is above maxzoom %d", o.MinZoom, o.MaxZoom)
 	}
 	return o, nil
 }
