@@ -41,6 +41,19 @@ func npmClients(t *testing.T) string {
 	return node
 }
 
+// mvtDecoder returns node, or ends the test when node or the reference MVT decoder is missing.
+func mvtDecoder(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missingTool(t, "node is not installed: tiles are decoded with the npm @mapbox/vector-tile")
+	}
+	if _, err := os.Stat(filepath.Join(mvtClientDir, "node_modules", "@mapbox", "vector-tile")); err != nil {
+		missingTool(t, "run npm ci in tiles/testdata/mvtclient")
+	}
+	return node
+}
+
 // archiveRead is what tiles/testdata/pmtilesclient/all.mjs prints.
 type archiveRead struct {
 	Header struct {
