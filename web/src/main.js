@@ -7,6 +7,7 @@ import { renderLayers } from './layers.js';
 import { onMapClick } from './popup.js';
 import { onLayersChanged, setupAnalysis } from './analysis.js';
 import { loadStats, onLayersChangedStats, setupStats } from './stats.js';
+import { offlineArchive } from './pmtiles.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,7 +48,7 @@ const ctx = {
 
 function layersChanged() {
   renderLayers(ctx);
-  onLayersChanged(ctx);
+  if (!state.config.pmtiles_url) onLayersChanged(ctx); // the analysis panel asks the server
   onLayersChangedStats(ctx);
   const parcels = state.layers.filter((l) => l.kind === 'parcels');
   const n = parcels.reduce((s, l) => s + (l.feature_count || 0), 0);
@@ -81,12 +82,13 @@ function setupTabs() {
 
 async function boot() {
   setupTabs();
-  const [config, layers] = await Promise.all([getJSON('/viewer/config.json'), getJSON('/api/layers')]);
+  const offline = await offlineArchive(); // ?pmtiles=URL: layers and style from an archive, no server
+  const [config, layers] = offline?.boot ?? (await Promise.all([getJSON('/viewer/config.json'), getJSON('/api/layers')]));
   state.config = { ...state.config, ...config };
   state.layers = layers.layers;
   // Saved analyses are overlays to switch on: the first view is the land by status.
   for (const l of state.layers) if (l.kind === 'derived') state.hidden.add(l.id);
-  state.style = await getJSON(state.config.style_url);
+  state.style = offline?.style ?? (await getJSON(state.config.style_url));
 
   const map = createMap('map', state.style, state);
   ctx.map = map;
