@@ -227,10 +227,16 @@ func TestPMTilesExportEqualsServedTiles(t *testing.T) {
 	parcels, control := ts.index.Layer("parcels"), ts.index.Layer("control-lines")
 	dir := t.TempDir()
 
-	t.Run("both layers, z0 to z16", func(t *testing.T) {
+	// The default zooms, 0 to 16; under the race detector the archive stops at z14 (a ninth of
+	// the tiles).
+	maxZoom, query := 16, ""
+	if raceEnabled {
+		maxZoom, query = 14, "?maxzoom=14"
+	}
+	t.Run(fmt.Sprintf("both layers, z0 to z%d", maxZoom), func(t *testing.T) {
 		path := filepath.Join(dir, "county.pmtiles")
 		t0 := time.Now()
-		r := ts.download("/tiles/parcels,control-lines.pmtiles", path)
+		r := ts.download("/tiles/parcels,control-lines.pmtiles"+query, path)
 		if r.status != 200 {
 			t.Fatalf("archive: %d %s", r.status, r.body)
 		}
@@ -244,12 +250,12 @@ func TestPMTilesExportEqualsServedTiles(t *testing.T) {
 			t.Errorf("Content-Length %s for a file of %v bytes", r.header.Get("Content-Length"), st.Size())
 		}
 		a := readArchive(t, node, path, filepath.Join(dir, "both"))
-		if a.Header.MinZoom != 0 || a.Header.MaxZoom != 16 || a.Header.TileType != 1 || a.Header.TileCompression != 2 ||
-			a.Header.NumAddressedTiles != len(a.Tiles) || len(a.Tiles) < 1000 {
+		if a.Header.MinZoom != 0 || a.Header.MaxZoom != maxZoom || a.Header.TileType != 1 || a.Header.TileCompression != 2 ||
+			a.Header.NumAddressedTiles != len(a.Tiles) || len(a.Tiles) < 500 {
 			t.Errorf("header %+v, %d tiles", a.Header, len(a.Tiles))
 		}
 		// Features under about a pixel are left out at low zooms: the lowest zooms of the county are empty.
-		if zs := zoomsOf(a.Tiles); zs[0] > 8 || zs[len(zs)-1] != 16 {
+		if zs := zoomsOf(a.Tiles); zs[0] > 8 || zs[len(zs)-1] != maxZoom {
 			t.Errorf("zooms of the tiles: %v", zs)
 		}
 		if len(a.Metadata.VectorLayers) != 2 || a.Metadata.VectorLayers[0].ID != "parcels" || a.Metadata.VectorLayers[1].ID != "control-lines" {
@@ -280,7 +286,7 @@ func TestPMTilesExportEqualsServedTiles(t *testing.T) {
 		}
 
 		// The ETag names the layers' versions: asking again costs nothing.
-		if r2 := ts.get("/tiles/parcels,control-lines.pmtiles", "If-None-Match", r.header.Get("ETag")); r2.status != 304 {
+		if r2 := ts.get("/tiles/parcels,control-lines.pmtiles"+query, "If-None-Match", r.header.Get("ETag")); r2.status != 304 {
 			t.Errorf("If-None-Match: %d", r2.status)
 		}
 	})
