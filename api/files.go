@@ -5,29 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/crs"
 	"github.com/mudi-gis/mudi/spatial/gisio"
 )
 
-// fileRoutes returns the routes of GIS file import and export (Shapefile, GeoPackage, CSV, GeoJSON).
+// fileRoutes returns the routes of GIS file import and export (Shapefile, GeoPackage, CSV, GeoJSON,
+// FlatGeobuf, GeoParquet; PMTiles archives of the layer's tiles).
 // Imports of zipped Shapefiles and GeoPackages go through POST and PUT /api/layers (multipart
 // uploads, decoded by [upload.decode]); the export has its own route.
 func (s *Server) fileRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/layers/:id/export", Handler: s.exportLayer, OperationID: "exportLayer", Tag: "layers",
-			Summary: "Download the layer as GeoJSON, CSV, a zipped Shapefile or a GeoPackage, in a chosen CRS (attachment <layer>.<ext>)",
-			Params: []Param{
-				{Name: "format", Type: "string", Description: "file format (default geojson)", Enum: []string{"geojson", "csv", "shp", "gpkg"}},
-				{Name: "crs", Type: "string", Description: "CRS of the coordinates, e.g. EPSG:4549 (default: lon/lat for GeoJSON, the layer's source CRS otherwise); GeoJSON in another CRS than CRS84/EPSG:4326 carries the legacy crs member"},
+			Summary: "Download the layer as GeoJSON, CSV, a zipped Shapefile, a GeoPackage, FlatGeobuf or GeoParquet in a chosen CRS, " +
+				"or as a PMTiles archive of its vector tiles (attachment <layer>.<ext>)",
+			Params: append([]Param{
+				{Name: "format", Type: "string", Description: "file format (default geojson)", Enum: []string{"geojson", "csv", "shp", "gpkg", "fgb", "parquet", "pmtiles"}},
+				{Name: "crs", Type: "string", Description: "CRS of the coordinates, e.g. EPSG:4549 (default: lon/lat for GeoJSON, the layer's source CRS otherwise); GeoJSON in another CRS than CRS84/EPSG:4326 carries the legacy crs member; not for pmtiles (Web Mercator tiles)"},
 				{Name: "encoding", Type: "string", Description: "Shapefile attribute encoding: UTF-8 (default) or GBK", Enum: []string{"UTF-8", "GBK", "GB18030"}},
 				{Name: "as_of", Type: "string", Description: "date the campaign classes of parcels are computed as of, YYYY-MM-DD (default: today in China)"},
-			},
+			}, archiveParams...),
 			Produces: "application/octet-stream",
-			Responses: map[int]string{200: "the file (GeoJSON, CSV with BOM, zip, GeoPackage)", 400: "unknown format, CRS or encoding, or a CRS that cannot hold the layer (problem JSON naming it)",
-				404: respNotFound}},
+			Responses: map[int]string{200: "the file (GeoJSON, CSV with BOM, zip, GeoPackage, FlatGeobuf, GeoParquet, PMTiles)", 400: "unknown format, CRS, encoding or zoom, or a CRS that cannot hold the layer (problem JSON naming it)",
+				404: respNotFound, 422: "pmtiles: the layer has no feature"}},
 	}
 }
 
@@ -38,6 +42,19 @@ func (s *Server) exportLayer(c *echo.Context) error {
 	}
 	if sn, err = s.withClasses(c, sn); err != nil {
 		return err
+	}
+	if strings.EqualFold(c.QueryParam("format"), "pmtiles") {
+		for _, p := range []string{"crs", "encoding"} {
+			if c.QueryParam(p) != "" {
+				return badParam(p, "a PMTiles archive holds Web Mercator vector tiles: leave %s out", p)
+			}
+		}
+		return s.sendArchive(c, []*spatial.Snapshot{sn}, sn.Layer.ID)
+	}
+	for _, p := range []string{"minzoom", "maxzoom"} {
+		if c.QueryParam(p) != "" {
+			return badParam(p, "zooms apply to format=pmtiles only")
+		}
 	}
 	format := gisio.FormatGeoJSON
 	if v := c.QueryParam("format"); v != "" {

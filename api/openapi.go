@@ -20,7 +20,7 @@ import (
 var pathParamDocs = map[string]Param{
 	"id":     {Type: "string", Description: "layer, collection or analysis id"},
 	"fid":    {Type: "integer", Description: "feature id (a positive integer)"},
-	"layers": {Type: "string", Description: "layer id, or several joined by commas (with .json appended for TileJSON)"},
+	"layers": {Type: "string", Description: "layer id, or several joined by commas (with .json appended for TileJSON, .pmtiles for a PMTiles archive)"},
 	"z":      {Type: "integer", Description: "zoom level, 0–24"},
 	"x":      {Type: "integer", Description: "tile column"},
 	"y":      {Type: "string", Description: "tile row with the extension: 6789.mvt or 6789.pbf"},

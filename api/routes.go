@@ -94,6 +94,12 @@ func (s *Server) privateRead(path string) bool {
 	return s.cfg.PrivateReads
 }
 
+// archiveParams are the query parameters of PMTiles archives.
+var archiveParams = []Param{
+	{Name: "minzoom", Type: "integer", Description: "PMTiles: lowest zoom of the archive, 0–18 (default 0)"},
+	{Name: "maxzoom", Type: "integer", Description: "PMTiles: highest zoom of the archive, 1–18 (default 16)"},
+}
+
 // Common response descriptions.
 var (
 	respBad       = "invalid parameter (problem JSON naming it)"
@@ -183,8 +189,11 @@ func (s *Server) analysisRoutes() []Route {
 
 func (s *Server) tileRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/tiles/:layers", Handler: s.tileJSON, OperationID: "tileJSON", Tag: "tiles",
-			Summary: "TileJSON 3.0.0 of one layer or comma-joined layers: /tiles/{layers}.json", Responses: map[int]string{200: "TileJSON", 404: respNotFound}},
+		{Method: "GET", Path: "/tiles/:layers", Handler: s.tileset, OperationID: "tileJSON", Tag: "tiles",
+			Summary: "TileJSON 3.0.0 of one layer or comma-joined layers, /tiles/{layers}.json, whose tile URLs carry the layers' versions (?v=); " +
+				"or their PMTiles archive, /tiles/{layers}.pmtiles (attachment {layers}.pmtiles, built before it is sent: tiles byte for byte as served, gzip-compressed)",
+			Params:    archiveParams,
+			Responses: map[int]string{200: "TileJSON, or the archive", 304: "not modified", 400: "minzoom or maxzoom out of range (problem JSON naming it)", 404: respNotFound, 422: "no feature in the zooms of the archive"}},
 		{Method: "GET", Path: "/tiles/:layers/metadata.json", Handler: s.tileMetadata, OperationID: "tileMetadata", Tag: "tiles",
 			Summary: "Tileset metadata as GDAL's MVT driver reads it", Responses: map[int]string{200: "metadata", 404: respNotFound}},
 		{Method: "GET", Path: "/tiles/:layers/:z/:x/:y", Handler: s.tile, OperationID: "tile", Tag: "tiles",

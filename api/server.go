@@ -48,6 +48,23 @@ type Config struct {
 	// behind a reverse proxy (see [CheckPublicURL]); "" derives it from each request and its
 	// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix headers.
 	PublicURL string
+
+	// Caching of tiles, TileJSON, tileset metadata, styles and archives, for browsers and for a
+	// CDN or caching proxy in front of the server (all responses also carry Vary:
+	// Accept-Encoding and strong ETags).
+	//
+	// TileMaxAge and TileStaleWhileRevalidate are the max-age and stale-while-revalidate of
+	// tiles at versioned URLs: those whose v parameter names the current versions of their
+	// layers, as the tile URLs of TileJSON do. Every edit changes the version and so the URLs,
+	// so such a tile never changes and may be kept long. 0 means [DefaultTileMaxAge] and
+	// [DefaultTileStaleWhileRevalidate]; a negative value means 0.
+	TileMaxAge, TileStaleWhileRevalidate time.Duration
+	// TileUnversionedMaxAge and TileUnversionedStaleWhileRevalidate are those of everything that
+	// describes the current data: tiles at unversioned URLs (or at an outdated version),
+	// TileJSON, tileset metadata, styles and archives. By default both are 0: every use
+	// revalidates (an unchanged ETag costs a 304) and an edit shows at the next request. Larger
+	// values let caches answer up to that long after an edit with what was before it.
+	TileUnversionedMaxAge, TileUnversionedStaleWhileRevalidate time.Duration
 }
 
 // Server serves mudi's HTTP API. Build it with [New]; it is safe for concurrent use. Its

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -51,6 +52,9 @@ type ArchiveStats struct {
 	LayerIDs   []string
 }
 
+// ErrEmptyArchive is the error of [WriteArchive] when no tile of the zooms holds a feature.
+var ErrEmptyArchive = errors.New("nothing to archive")
+
 // archiveWindow is the number of tiles rendered ahead of the one being written, per worker.
 const archiveWindow = 8
 
@@ -71,10 +75,14 @@ const archiveWindow = 8
 //
 // The header carries tile type MVT, gzip tile compression, the zooms, the union of the layers'
 // bounds and its centre; the metadata JSON carries name, description, attribution, type
-// "overlay", zooms, bounds, centre and vector_layers (fields as [Renderer.TileJSON] describes them).
+// "overlay", zooms, bounds, centre and vector_layers (fields as [Renderer.TileJSON] describes them),
+// and a member "mudi" that lets a map viewer show the archive without a server: "style", the
+// default style of the layers ([Style]) whose vector source "mudi" has an empty url for the
+// viewer to point at the archive, and "layers", each layer's id, title, kind, version,
+// feature_count and bounds (west, south, east, north; absent for an empty layer).
 //
-// Errors: an invalid zoom range, no non-empty tile at all ("nothing to archive"), ctx.Err() on
-// cancellation, and I/O errors.
+// Errors: an invalid zoom range ([ErrOutOfRange]), no non-empty tile at all ([ErrEmptyArchive]),
+// ctx.Err() on cancellation, and I/O errors.
 func WriteArchive(ctx context.Context, w io.Writer, r *Renderer, layers []*spatial.Snapshot, o ArchiveOptions) (ArchiveStats, error) {
 	if o.MaxZoom == 0 {
 		o.MaxZoom = DefaultArchiveMaxZoom
@@ -111,7 +119,7 @@ func WriteArchive(ctx context.Context, w io.Writer, r *Renderer, layers []*spati
 		return st, err
 	}
 	if st.Tiles == 0 {
-		return st, fmt.Errorf("tiles: archive of %v: nothing to archive (no feature in zooms %d..%d)", st.LayerIDs, o.MinZoom, o.MaxZoom)
+		return st, fmt.Errorf("tiles: archive of %v: %w (no feature in zooms %d..%d)", st.LayerIDs, ErrEmptyArchive, o.MinZoom, o.MaxZoom)
 	}
 
 	meta, err := r.archiveMetadata(layers, o)
@@ -289,6 +297,31 @@ func (r *Renderer) archiveMetadata(layers []*spatial.Snapshot, o ArchiveOptions)
 	}
 	b, center := boundsCenter(layers, o.MaxZoom)
 	center[2] = float64(max(o.MinZoom, min(Zoom(center[2]), o.MaxZoom)))
+	style, err := Style("default", layers, "")
+	if err != nil {
+		return nil, err
+	}
+	type layerInfo struct {
+		ID           string       `json:"id"`
+		Title        string       `json:"title"`
+		Kind         spatial.Kind `json:"kind"`
+		Version      uint64       `json:"version"`
+		FeatureCount int          `json:"feature_count"`
+		Bounds       []float64    `json:"bounds,omitempty"`
+	}
+	type viewerInfo struct {
+		Style  json.RawMessage `json:"style"`
+		Layers []layerInfo     `json:"layers"`
+	}
+	viewer := viewerInfo{Style: json.RawMessage(style), Layers: make([]layerInfo, 0, len(layers))}
+	for _, s := range layers {
+		li := layerInfo{ID: s.Layer.ID, Title: s.Layer.Title, Kind: s.Layer.Kind, Version: s.Layer.Version, FeatureCount: s.Len()}
+		if s.Len() > 0 {
+			lb := s.Layer.Bound
+			li.Bounds = []float64{lb.Min[0], lb.Min[1], lb.Max[0], lb.Max[1]}
+		}
+		viewer.Layers = append(viewer.Layers, li)
+	}
 	return json.Marshal(struct {
 		Name         string        `json:"name"`
 		Description  string        `json:"description,omitempty"`
@@ -300,10 +333,11 @@ func (r *Renderer) archiveMetadata(layers []*spatial.Snapshot, o ArchiveOptions)
 		Bounds       [4]float64    `json:"bounds"`
 		Center       [3]float64    `json:"center"`
 		VectorLayers []VectorLayer `json:"vector_layers"`
+		Mudi         viewerInfo    `json:"mudi"`
 	}{
 		Name: name, Description: desc, Attribution: o.Attribution, Type: "overlay",
 		Generator: "mudi", MinZoom: int(o.MinZoom), MaxZoom: int(o.MaxZoom),
 		Bounds: [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}, Center: center,
-		VectorLayers: tj.VectorLayers,
+		VectorLayers: tj.VectorLayers, Mudi: viewer,
 	})
 }

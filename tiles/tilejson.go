@@ -136,21 +136,19 @@ type VectorLayer struct {
 // each) served at tileURL, a URL template with {z}, {x} and {y}, e.g.
 // "https://host/tiles/parcels,control-lines/{z}/{x}/{y}.mvt". Zooms range from 0 to
 // [Options.MaxZoom]; bounds are the union of the layers' bounds (the world when they are empty).
-// The tileset version is the layer versions joined by "."; it changes with every edit.
+// The tileset version is [Versions] of the layers; it changes with every edit.
 func (r *Renderer) TileJSON(layers []*spatial.Snapshot, tileURL string) TileJSON {
 	layers = nonNil(layers)
 	b, center := boundsCenter(layers, r.opts.MaxZoom)
 	ids := make([]string, 0, len(layers))
-	vers := make([]string, 0, len(layers))
 	for _, s := range layers {
 		ids = append(ids, s.Layer.ID)
-		vers = append(vers, strconv.FormatUint(s.Layer.Version, 10))
 	}
 	return TileJSON{
 		TileJSON:     "3.0.0",
 		Name:         strings.Join(ids, ","),
 		Description:  describe(layers),
-		Version:      strings.Join(vers, "."),
+		Version:      Versions(layers),
 		Scheme:       "xyz",
 		Tiles:        []string{tileURL},
 		VectorLayers: r.vectorLayers(layers),
@@ -159,6 +157,29 @@ func (r *Renderer) TileJSON(layers []*spatial.Snapshot, tileURL string) TileJSON
 		Bounds:       [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]},
 		Center:       center,
 	}
+}
+
+// Versions returns the versions of the layers joined by ".", e.g. "12.3" (nil snapshots left
+// out), each followed by the date of its campaign classes when it carries them (12-20261206.3):
+// the version of a tileset of those layers, which changes with every edit of any of them and,
+// for parcels, every day.
+// Tile URLs that carry it (?v=12.3) name tiles that never change, so caches may keep them long.
+func Versions(layers []*spatial.Snapshot) string {
+	var b []byte
+	for _, s := range layers {
+		if s == nil {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendUint(b, s.Layer.Version, 10)
+		if c := s.Classes(); c != nil { // classes change with the date, not the version
+			b = append(b, '-')
+			b = append(b, strings.ReplaceAll(c.Date, "-", "")...)
+		}
+	}
+	return string(b)
 }
 
 func describe(layers []*spatial.Snapshot) string {

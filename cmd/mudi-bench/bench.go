@@ -52,6 +52,9 @@ func (b *bench) close() {
 
 func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	cfg := b.cfg
+	if cfg.ExportOnly {
+		return b.runExportOnly(ctx, stdout)
+	}
 	load := loadAverage()
 	if err := b.setup(ctx); err != nil {
 		return err
@@ -102,18 +105,16 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	if err := b.restartRow(ctx); err != nil {
 		return err
 	}
+	if err := b.exportRows(ctx); err != nil {
+		return err
+	}
 	if err := b.httpAndMemory(ctx, paths); err != nil {
 		return err
 	}
 
 	b.notes[0] += " Load average at the end: " + loadAverage() + "."
-	var out strings.Builder
-	b.print(&out)
-	fmt.Fprint(stdout, out.String())
-	if cfg.Out != "" {
-		if err := os.WriteFile(cfg.Out, []byte(out.String()), 0o644); err != nil {
-			return err
-		}
+	if err := b.output(stdout); err != nil {
+		return err
 	}
 	if cfg.Profile != "" {
 		if err := b.profile(ctx, groups); err != nil {
@@ -124,6 +125,17 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 		if len(c.mismatches) > 0 {
 			return errMismatch
 		}
+	}
+	return nil
+}
+
+// output prints the table to stdout and to the -out file.
+func (b *bench) output(stdout io.Writer) error {
+	var out strings.Builder
+	b.print(&out)
+	fmt.Fprint(stdout, out.String())
+	if b.cfg.Out != "" {
+		return os.WriteFile(b.cfg.Out, []byte(out.String()), 0o644)
 	}
 	return nil
 }

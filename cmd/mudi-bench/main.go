@@ -19,7 +19,11 @@
 //     at tolerance 0 and 20 m, against the equivalent SQL;
 //   - import (decode, validate, derive, store the parcels GeoJSON) and restart (open the store,
 //     load the index); PostGIS's column shows its load (COPY, transforms, indexes, ANALYZE);
+//   - the hand-off exports of the parcels layer: a PMTiles archive of z0–z16, GeoParquet and
+//     FlatGeobuf, in parcels per second and per second of CPU time (per core);
 //   - peak memory (VmHWM) of the server process.
+//
+// With -export-only, only the exports are measured (no PostGIS is needed).
 //
 // The answers are compared too: the same feature ids in every tile at z ≥ 12 (below, mudi may
 // drop sub-pixel features and keep tiles under 500 KB, so its ids must be a subset of PostGIS's
@@ -86,6 +90,7 @@ type config struct {
 	Z16          int
 	Z14Max       int // at most this many z14 tiles (0: every tile over the county)
 	Profile      string
+	ExportOnly   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -110,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.Z16, "z16", 0, "random z16 tiles (default 500, 50 with -quick)")
 	fs.IntVar(&c.Z14Max, "z14-max", 0, "at most this many z14 tiles, spread evenly (default: all; 60 with -quick)")
 	fs.StringVar(&c.Profile, "profile", "", "write CPU profiles of mudi's side of each work into this directory (extra runs after the table)")
+	fs.BoolVar(&c.ExportOnly, "export-only", false, "measure only the exports (PMTiles z0–z16, GeoParquet, FlatGeobuf) of the county imported into mudi: no PostGIS")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -71,6 +71,7 @@ func TestQuickRunAgrees(t *testing.T) {
 		"| import 2000 parcels", "| cold tiles z10 ", "| cold tiles z12 ", "| cold tiles z14 ", "| cold tiles z16 ",
 		"| cold tiles z10–z16, whole list", "| control overlay", "| contiguous blocks, tolerance 0 ",
 		"| contiguous blocks, tolerance 20 m", "| restart", "| cached tiles over HTTP", "| peak memory",
+		"| export PMTiles z0–z16 (2000 parcels", "| export GeoParquet (2000 parcels", "| export FlatGeobuf (2000 parcels",
 		"- feature ids per tile: ", "- control positions: 2000 parcels compared, agree",
 		"- block memberships, tolerance 0 m: 2000 parcels compared, agree",
 		"- block memberships, tolerance 20 m: 2000 parcels compared, agree",
@@ -84,6 +85,27 @@ func TestQuickRunAgrees(t *testing.T) {
 	}
 	if b, err := os.ReadFile(out); err != nil || string(b) != table {
 		t.Errorf("-out file differs from stdout (err %v)", err)
+	}
+}
+
+// TestExportOnly runs only the exports, without PostGIS: a row per format with parcels/s and
+// parcels/s/core, and the PMTiles goal.
+func TestExportOnly(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-n", "300", "-quick", "-export-only", "-cache", filepath.Join(dir, "county")}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	table := stdout.String()
+	for _, want := range []string{"| export PMTiles z0–z16 (300 parcels → ", " tiles, ", "| export GeoParquet (300 parcels → ",
+		"| export FlatGeobuf (300 parcels → ", "parcels/s/core", "≥ 5 000 parcels/s/core at 100 000 parcels", "no PostGIS"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "Agreement with PostGIS") || strings.Contains(table, "| import ") {
+		t.Errorf("an export-only run shows other work:\n%s", table)
 	}
 }
 

@@ -29,7 +29,9 @@ func (b *bench) print(w io.Writer) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Agreement with PostGIS:")
+	if len(b.checks) > 0 {
+		fmt.Fprintln(w, "Agreement with PostGIS:")
+	}
 	for _, c := range b.checks {
 		status := "agree"
 		if len(c.mismatches) > 0 {
@@ -51,7 +53,9 @@ func (b *bench) print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", m)
 		}
 	}
-	fmt.Fprintln(w)
+	if len(b.checks) > 0 {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, "Method:")
 	for _, n := range b.notes {
 		fmt.Fprintf(w, "- %s\n", n)

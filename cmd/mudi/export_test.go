@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/store"
+	"github.com/mudi-gis/mudi/tiles"
 )
 
 // mudi runs the command in-process and returns its output.
@@ -211,3 +215,102 @@ func TestImportGDALShapefileFromTheCommandLine(t *testing.T) {
 }
 
 var _ = io.Discard
+
+// mudi export infers FlatGeobuf, GeoParquet and PMTiles from the -o extension; the archive of
+// two layers holds, read with the npm pmtiles library, the tiles the application core's
+// renderer (the one mudi serve uses) makes.
+func TestExportInfersFormatsAndWritesArchives(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	ds, err := fixtures.Generate(fixtures.Options{N: 300, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][]string{{fixtures.ControlFile, "control", "--kind", "control"}, {fixtures.ParcelsFile, "county", "--control", "control"}} {
+		if out, err := mudi(t, append([]string{"import", filepath.Join(dir, l[0]), "--layer", l[1], "--data", data}, l[2:]...)...); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+	}
+	for _, tt := range []struct{ file, format, magic string }{
+		{"county.fgb", "fgb", "fgb\x03"},
+		{"county.parquet", "parquet", "PAR1"},
+	} {
+		file := filepath.Join(dir, tt.file)
+		out, err := mudi(t, "export", "--layer", "county", "--data", data, "-o", file)
+		if err != nil || !strings.Contains(out, "exported 300 features") || !strings.Contains(out, " as "+tt.format+" ") {
+			t.Fatalf("export -o %s: %v\n%s", tt.file, err, out)
+		}
+		if b, _ := os.ReadFile(file); !bytes.HasPrefix(b, []byte(tt.magic)) {
+			t.Errorf("%s does not start with %q", tt.file, tt.magic)
+		}
+	}
+
+	archive := filepath.Join(dir, "county.pmtiles")
+	out, err := mudi(t, "export", "--layer", "county,control", "--minzoom", "11", "--maxzoom", "14", "--data", data, "-o", archive)
+	if err != nil || !strings.Contains(out, "exported") || !strings.Contains(out, "as pmtiles: zooms 11 to 14") {
+		t.Fatalf("export pmtiles: %v\n%s", err, out)
+	}
+	t.Log(strings.TrimSpace(out))
+	for _, args := range [][]string{
+		{"--layer", "county", "--format", "pmtiles", "--crs", "EPSG:4549"},
+		{"--layer", "county", "--minzoom", "15", "--maxzoom", "14"},
+		{"--layer", "county", "--maxzoom", "0"},
+		{"--layer", "county,county"},
+		{"--layer", "county,control", "--format", "gpkg"},
+	} {
+		o := filepath.Join(dir, "bad.pmtiles")
+		if slices.Contains(args, "gpkg") {
+			o = filepath.Join(dir, "bad.gpkg")
+		}
+		_, err := mudi(t, append([]string{"export", "--data", data, "-o", o}, args...)...)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+
+	node, err := exec.LookPath("node")
+	reader := filepath.Join("..", "..", "tiles", "testdata", "pmtilesclient")
+	if err != nil {
+		missingTool(t, "node is not installed: the archive is read with the npm pmtiles library")
+	}
+	if _, err := os.Stat(filepath.Join(reader, "node_modules", "pmtiles")); err != nil {
+		missingTool(t, "run npm ci in tiles/testdata/pmtilesclient")
+	}
+	tileDir := filepath.Join(dir, "tiles")
+	cmd := exec.Command(node, filepath.Join(reader, "all.mjs"), archive, tileDir)
+	cmd.Stderr = os.Stderr
+	js, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Header struct{ MinZoom, MaxZoom int }
+		Tiles  [][3]uint32
+	}
+	if err := json.Unmarshal(js, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Header.MinZoom != 11 || got.Header.MaxZoom != 14 || len(got.Tiles) < 10 {
+		t.Fatalf("header %+v, %d tiles", got.Header, len(got.Tiles))
+	}
+	core, db, err := openApp(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	layers := []*spatial.Snapshot{core.Index().Layer("county"), core.Index().Layer("control")}
+	for _, c := range got.Tiles {
+		b, err := os.ReadFile(filepath.Join(tileDir, fmt.Sprintf("%d-%d-%d.mvt", c[0], c[1], c[2])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := core.Tiles().Renderer().Render(context.Background(), layers, tiles.Coord{Z: tiles.Zoom(c[0]), X: c[1], Y: c[2]})
+		if err != nil || !bytes.Equal(b, want) {
+			t.Fatalf("tile %v: %d bytes in the archive, the renderer makes %d (%v)", c, len(b), len(want), err)
+		}
+	}
+}

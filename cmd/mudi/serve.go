@@ -36,6 +36,9 @@ type serveConfig struct {
 	CORSOrigins    []string
 	PrivateReads   bool
 	PrivateMetrics bool
+	// Caching of tiles and of what describes them (see api.Config).
+	TileMaxAge, TileStaleWhileRevalidate                       time.Duration
+	TileUnversionedMaxAge, TileUnversionedStaleWhileRevalidate time.Duration
 
 	// listening, when set, receives the address the server listens on (tests use :0).
 	listening func(net.Addr)
@@ -43,7 +46,8 @@ type serveConfig struct {
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: ":8080", Data: "./mudi-data", TileCacheMB: 256, MaxUploadMB: 512,
-		RequestTimeout: 60 * time.Second, LogFormat: "json"}
+		RequestTimeout: 60 * time.Second, LogFormat: "json",
+		TileMaxAge: api.DefaultTileMaxAge, TileStaleWhileRevalidate: api.DefaultTileStaleWhileRevalidate}
 }
 
 func newServeSettings(c *serveConfig) *settings {
@@ -52,6 +56,10 @@ func newServeSettings(c *serveConfig) *settings {
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.integer(&c.TileCacheMB, "tile-cache-mb", "tile cache size in MiB, 0 turns it off")
 	s.boolean(&c.NoSample, "no-sample", "do not load the embedded sample county into an empty store")
+	s.duration(&c.TileMaxAge, "tile-max-age", "Cache-Control max-age of tiles at versioned URLs (?v=, as TileJSON writes them), which never change: browsers and CDNs may keep them this long")
+	s.duration(&c.TileStaleWhileRevalidate, "tile-stale-while-revalidate", "Cache-Control stale-while-revalidate of tiles at versioned URLs")
+	s.duration(&c.TileUnversionedMaxAge, "tile-unversioned-max-age", "Cache-Control max-age of tiles at unversioned URLs, TileJSON, styles and archives; above 0, caches may show what was before an edit for that long")
+	s.duration(&c.TileUnversionedStaleWhileRevalidate, "tile-unversioned-stale-while-revalidate", "Cache-Control stale-while-revalidate of tiles at unversioned URLs, TileJSON, styles and archives")
 	s.integer(&c.MaxUploadMB, "max-upload-mb", "largest request body in MiB")
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
 	s.boolean(&c.PrivateReads, "private", "every read needs a key too (role reader or above), except the health checks and the viewer's page")
@@ -140,6 +148,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		MaxBodyBytes: int64(cfg.MaxUploadMB) << 20, RequestTimeout: cfg.RequestTimeout,
 		BasemapURL: cfg.BasemapURL, PublicURL: cfg.PublicURL, CORSOrigins: cfg.CORSOrigins,
 		PrivateReads: cfg.PrivateReads, PrivateMetrics: cfg.PrivateMetrics,
+		TileMaxAge: explicitZero(cfg.TileMaxAge), TileStaleWhileRevalidate: explicitZero(cfg.TileStaleWhileRevalidate),
+		TileUnversionedMaxAge: cfg.TileUnversionedMaxAge, TileUnversionedStaleWhileRevalidate: cfg.TileUnversionedStaleWhileRevalidate,
 	})
 	if err != nil {
 		return err
@@ -185,6 +195,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 	log.Info("mudi stopped")
 	return nil
+}
+
+// explicitZero passes a duration to a setting of api.Config where 0 means "the default": a 0
+// given on the command line becomes a negative value, which means 0 there.
+func explicitZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // openStore opens DATA/mudi.db. When another process holds the file it fails within a second

@@ -11,6 +11,7 @@ import { setupTabs } from './tabs.js';
 import { setupKeyDialog } from './key.js';
 import { onLayersChangedDashboard, setupDashboard } from './dashboard.js';
 import { setupMapMode } from './layers.js';
+import { offlineArchive } from './pmtiles.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,7 +53,7 @@ const ctx = {
 
 function layersChanged() {
   renderLayers(ctx);
-  onLayersChanged(ctx);
+  if (!state.config.pmtiles_url) onLayersChanged(ctx); // the analysis panel asks the server
   onLayersChangedStats(ctx);
   onLayersChangedDashboard(ctx);
   const parcels = state.layers.filter((l) => l.kind === 'parcels');
@@ -65,12 +66,13 @@ async function boot() {
     if (tab.id === 'tab-stats') loadStats(ctx);
   });
   setupKeyDialog();
-  const [config, layers] = await Promise.all([getJSON('/viewer/config.json'), getJSON('/api/layers')]);
+  const offline = await offlineArchive(); // ?pmtiles=URL: layers and style from an archive, no server
+  const [config, layers] = offline?.boot ?? (await Promise.all([getJSON('/viewer/config.json'), getJSON('/api/layers')]));
   state.config = { ...state.config, ...config };
   state.layers = layers.layers;
   // Saved analyses are overlays to switch on: the first view is the land by status.
   for (const l of state.layers) if (l.kind === 'derived') state.hidden.add(l.id);
-  state.style = await getJSON(state.config.style_url);
+  state.style = offline?.style ?? (await getJSON(state.config.style_url));
 
   const map = createMap('map', state.style, state);
   ctx.map = map;

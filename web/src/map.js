@@ -121,10 +121,15 @@ export function setMode(map, state, mode) {
 }
 
 // refreshTiles reloads the tiles of mudi's vector sources (after an edit: the server's tiles are
-// rebuilt, the map's copies are not) and resolves once the map is idle again.
+// rebuilt, the map's copies are not) and resolves once the map is idle again. A source described
+// by a TileJSON reads it again: its tile URLs carry the layers' versions, so the edited tiles get
+// new URLs (the old ones may be kept by the browser's and any CDN's cache for a day).
 export async function refreshTiles(map) {
   for (const [id, src] of Object.entries(map.getStyle().sources)) {
-    if (src.type === 'vector') map.refreshTiles(id);
+    if (src.type !== 'vector') continue;
+    const source = map.getSource(id);
+    if (src.url && typeof source?.setUrl === 'function') source.setUrl(src.url);
+    else map.refreshTiles(id);
   }
   await whenIdle(map);
 }
