@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -137,4 +138,98 @@ func shellWords(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// TestREADMECurlCommands runs the README's curl examples, as written but for the address and
+// with -f (a 4xx or 5xx fails), against mudi serve on the embedded sample, in a folder holding
+// the files they send.
+func TestREADMECurlCommands(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		missingToolCmd(t, "curl")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "## Using it")
+	block := text[start:]
+	block = block[strings.Index(block, "```sh\n")+6:]
+	block = block[:strings.Index(block, "```")]
+	var cmds []string
+	for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "curl ") {
+			cmds = append(cmds, strings.TrimSpace(l))
+		}
+	}
+	if len(cmds) < 12 {
+		t.Fatalf("found %d curl commands in the README", len(cmds))
+	}
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := defaultServeConfig()
+	cfg.Addr, cfg.Data, cfg.APIKeys = "127.0.0.1:0", t.TempDir(), []string{testAPIKey}
+	base, done := startServe(t, ctx, cfg)
+	defer func() { cancel(); <-done }()
+
+	// The files the examples send, made from the sample county the server loaded.
+	db, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := app.New(app.Config{Store: db})
+	if err == nil {
+		err = loadSample(ctx, core)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn := core.Index().Layer(sampleParcels)
+	epsg4549, _ := crs.Parse("EPSG:4549")
+	for _, f := range []struct {
+		name   string
+		format gisio.Format
+		opts   gisio.WriteOptions
+	}{
+		{"kecheng.geojson", gisio.FormatGeoJSON, gisio.WriteOptions{CRS: epsg4549}},
+		{"kecheng-2026.geojson", gisio.FormatGeoJSON, gisio.WriteOptions{CRS: epsg4549}},
+		{"交付成果.zip", gisio.FormatShapefile, gisio.WriteOptions{Encoding: "GBK"}},
+	} {
+		var b bytes.Buffer
+		if err := gisio.Write(ctx, &b, sn, f.format, f.opts); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"), bytes.Repeat([]byte{0}, 64)...)
+	if err := os.WriteFile(filepath.Join(dir, "现场照片.jpg"), append(jpeg, 0xff, 0xd9), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	host := strings.TrimPrefix(base, "http://")
+	for _, c := range cmds {
+		line := "curl -f " + strings.TrimPrefix(strings.ReplaceAll(c, "localhost:8080", host), "curl ")
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "KEY="+testAPIKey)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("README: %s\n  %v\n%.500s", c, err, out)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "report.xlsx")); err != nil || st.Size() == 0 {
+		t.Errorf("report.xlsx was not written: %v", err)
+	}
+}
+
+// missingToolCmd fails when CI is set and skips otherwise, naming the missing tool.
+func missingToolCmd(t *testing.T, tool string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed (CI is set: failing instead of skipping)", tool)
+	}
+	t.Skipf("%s is not installed", tool)
 }
