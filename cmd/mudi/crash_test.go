@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -216,4 +217,48 @@ func shiftControl(t *testing.T, data []byte, dx float64) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestUnfinishedDrainExitsNonZero: SIGTERM while an upload is still arriving; when the drain
+// time runs out before the request is done, mudi serve exits with a non-zero status.
+func TestUnfinishedDrainExitsNonZero(t *testing.T) {
+	data := t.TempDir()
+	cmd := mudiCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--no-sample", "--api-keys", crashKey, "--drain-timeout", "500ms")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	base := ""
+	for base == "" && sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
+			base = "http://" + m["addr"].(string)
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	if base == "" {
+		t.Fatal("mudi serve did not start")
+	}
+	// An upload that never finishes: its body arrives one byte at a time, then stalls.
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"type":"FeatureCollection","features":[`))
+		time.Sleep(30 * time.Second)
+		pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/layers?id=slow", pr)
+	req.Header.Set("Content-Type", "application/geo+json")
+	req.Header.Set("Authorization", "Bearer "+crashKey)
+	go http.DefaultClient.Do(req)
+	time.Sleep(300 * time.Millisecond) // the request is in flight
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("mudi serve after an unfinished drain: %v, want a non-zero exit status", err)
+	}
 }

@@ -29,6 +29,7 @@ type serveConfig struct {
 	MaxUploadMB    int
 	RequestTimeout time.Duration
 	MemoryLimitMB  int // soft memory limit of the Go runtime (GOMEMLIMIT), MiB; 0: none
+	DrainTimeout   time.Duration
 	APIKeys        []string
 	LogFormat      string
 	BasemapURL     string
@@ -46,7 +47,7 @@ type serveConfig struct {
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: ":8080", Data: "./mudi-data", TileCacheMB: 256, MaxUploadMB: 512,
-		RequestTimeout: 60 * time.Second, LogFormat: "json",
+		RequestTimeout: 60 * time.Second, LogFormat: "json", DrainTimeout: 30 * time.Second,
 		TileMaxAge: api.DefaultTileMaxAge, TileStaleWhileRevalidate: api.DefaultTileStaleWhileRevalidate}
 }
 
@@ -64,6 +65,7 @@ func newServeSettings(c *serveConfig) *settings {
 	s.duration(&c.RequestTimeout, "request-timeout", "longest time one request may work")
 	s.boolean(&c.PrivateReads, "private", "every read needs a key too (role reader or above), except the health checks and the viewer's page")
 	s.boolean(&c.PrivateMetrics, "private-metrics", "GET /metrics needs a key")
+	s.duration(&c.DrainTimeout, "drain-timeout", "how long SIGTERM waits for in-flight requests before stopping (then exit status 1)")
 	s.integer(&c.MemoryLimitMB, "memory-limit-mb", "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it; 0 for none")
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
@@ -166,7 +168,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		Address:         cfg.Addr,
 		HideBanner:      true,
 		HidePort:        true,
-		GracefulTimeout: 30 * time.Second, // in-flight imports and analyses get time to finish
+		GracefulTimeout: cfg.DrainTimeout, // in-flight imports and analyses get time to finish
 		ListenerAddrFunc: func(addr net.Addr) {
 			log.Info("listening", "addr", addr.String(), "startup_ms", time.Since(start).Milliseconds())
 			if cfg.listening != nil {
