@@ -44,6 +44,7 @@ func (s *Server) routeTable() []Route {
 		s.layerRoutes(),
 		s.parcelRoutes(),
 		s.monitorRoutes(),
+		s.packRoutes(),
 		s.analysisRoutes(),
 		s.tileRoutes(),
 		s.fileRoutes(),
