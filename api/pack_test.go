@@ -345,6 +345,13 @@ func TestPackMonth(t *testing.T) {
 	if got := changeList(t, jan["changes.geojson"]); !slices.Equal(got, want) {
 		t.Errorf("January changes =\n%v\nwant\n%v", got, want)
 	}
+	// Its ledger holds P-2, removed since, and not P-5 and P-6, added since.
+	if err := json.Unmarshal(jan["manifest.json"], &m); err != nil || m.Ledger != 4 {
+		t.Errorf("January manifest: %d ledger rows (%v), want 4", m.Ledger, err)
+	}
+	if js := string(jan["data/ledger.js"]); !strings.Contains(js, `"P-2"`) || strings.Contains(js, `"P-5"`) || strings.Contains(js, `"P-6"`) {
+		t.Errorf("January ledger.js: %.400s", js)
+	}
 	// March, the month in progress: as of today; P-6 added.
 	mar := unzipPack(t, ts.get("/api/pack?layer=county&month=2026-03").body)
 	if got := changeList(t, mar["changes.geojson"]); !slices.Equal(got, []string{"added P-6 2026-03-05"}) {

@@ -110,8 +110,9 @@ const (
 // Pack writes the monthly pack of the parcels layer req.Layer to w as one zip:
 //
 //   - tiles/<layer>.pmtiles: a PMTiles archive ([tiles.WriteArchive], the tiles the server
-//     renders) of the parcels with their campaign classes as of the pack's date, of their
-//     control layer and of each saved analysis of the parcels;
+//     renders) of the parcels as they stood at the end of the pack's date (the ledger's
+//     parcels, [App.LedgerAsOf]; for today, the layer as it is) with their campaign classes as
+//     of that date, of their control layer and of each saved analysis of the parcels;
 //   - data/<layer>.gpkg: one GeoPackage per layer (the GeoPackage writer makes one table per
 //     file), in the layer's source CRS, with every attribute and computed attribute;
 //   - 台账.xlsx: the ledger as it stood at the end of the pack's date ([App.LedgerAsOf]);
@@ -171,9 +172,17 @@ func (a *App) Pack(ctx context.Context, w io.Writer, req PackRequest) (PackManif
 		m.Title = req.Layer
 	}
 
-	// The layers: parcels with their classes as of the pack's date, the control layer, the
-	// saved analyses of the parcels.
-	parcels := a.WithClasses(sn, asOf)
+	// The ledger as of the pack's date: the parcels as they stood at its end (as they are, for
+	// today).
+	ledger, classes, err := a.LedgerAsOf(ctx, req.Layer, asOf)
+	if err != nil {
+		return PackManifest{}, err
+	}
+	m.Ledger = ledger.Len()
+
+	// The layers: the parcels of the ledger with their classes as of the pack's date, the
+	// control layer, the saved analyses of the parcels.
+	parcels := a.WithClasses(ledger, asOf)
 	layers := []*spatial.Snapshot{parcels}
 	analysisOf := map[string]string{}
 	if id := sn.Layer.ControlLayer; id != "" {
@@ -227,12 +236,6 @@ func (a *App) Pack(ctx context.Context, w io.Writer, req PackRequest) (PackManif
 		m.Layers = append(m.Layers, pl)
 	}
 
-	// The ledger as of the pack's date.
-	ledger, classes, err := a.LedgerAsOf(ctx, req.Layer, asOf)
-	if err != nil {
-		return PackManifest{}, err
-	}
-	m.Ledger = ledger.Len()
 	if err := b.file(packLedgerXLSX, func(w io.Writer) error {
 		return gisio.WriteLedgerXLSX(ctx, w, ledger, classes, asOf)
 	}); err != nil {

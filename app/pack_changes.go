@@ -74,29 +74,22 @@ func (a *App) PackChanges(ctx context.Context, layer string, since, until campai
 	from, to := endOf(since), endOf(until)
 	in := func(t time.Time) bool { return t.After(from) && !t.After(to) }
 
-	archive, err := a.db.Archive(layer)
-	if err != nil {
-		return nil, err
-	}
-	// The layer as it stood at the end of a day: its parcels and those removed since, every
-	// change after it undone. The history starts with the layer: none before its creation.
+	// The history starts with the layer: none of its parcels stood before its creation.
 	stood := func(end time.Time) (*spatial.Snapshot, error) {
 		if sn.Layer.Created.After(end) {
 			return spatial.NewSnapshot(sn.Layer, nil), nil
 		}
-		fs := slices.Clone(sn.Features())
-		for _, ar := range archive {
-			if ar.Time.After(end) && sn.Feature(ar.Feature.ID) == nil {
-				fs = append(fs, ar.Feature)
-			}
-		}
-		return a.rewind(ctx, spatial.NewSnapshot(sn.Layer, fs), end)
+		return a.stoodAt(ctx, sn, end)
 	}
 	before, err := stood(from)
 	if err != nil {
 		return nil, err
 	}
 	after, err := stood(to)
+	if err != nil {
+		return nil, err
+	}
+	archive, err := a.db.Archive(layer)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +169,27 @@ func (a *App) PackChanges(ctx context.Context, layer string, since, until campai
 			cmp.Compare(x.Feature.ID, y.Feature.ID))
 	})
 	return out, nil
+}
+
+// stoodAt returns the parcels of sn as they stood at instant end: its parcels and those
+// archived (removed) since, every change after end undone ([App.rewind]). Geometries are the
+// current ones, and an archived parcel's its last.
+func (a *App) stoodAt(ctx context.Context, sn *spatial.Snapshot, end time.Time) (*spatial.Snapshot, error) {
+	archive, err := a.db.Archive(sn.Layer.ID)
+	if err != nil {
+		return nil, err
+	}
+	fs := slices.Clone(sn.Features())
+	n := len(fs)
+	for _, ar := range archive {
+		if ar.Time.After(end) && sn.Feature(ar.Feature.ID) == nil {
+			fs = append(fs, ar.Feature)
+		}
+	}
+	if len(fs) > n {
+		sn = spatial.NewSnapshot(sn.Layer, fs)
+	}
+	return a.rewind(ctx, sn, end)
 }
 
 // changesGeoJSON returns the change layer as a GeoJSON FeatureCollection (lon/lat): one feature

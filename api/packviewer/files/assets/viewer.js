@@ -250,10 +250,12 @@
     var style = pack.style;
     legend(style);
     return (parcels ? parcels.getHeader() : Promise.resolve(null)).then(function (h) {
+      // Keep the parcels clear of the legend and the zoom buttons.
+      var left = Math.min(document.getElementById('legend').offsetWidth + 30, document.getElementById('map').clientWidth / 3);
       var map = new maplibregl.Map({
         container: 'map', style: style, attributionControl: false,
         bounds: h ? [[h.minLon, h.minLat], [h.maxLon, h.maxLat]] : undefined,
-        fitBoundsOptions: { padding: 40 }, maxZoom: 20
+        fitBoundsOptions: { padding: { top: 40, bottom: 40, left: left, right: 60 } }, maxZoom: 20
       });
       state.map = map;
       map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
