@@ -71,7 +71,9 @@ type PackManifest struct {
 	Files []PackFile `json:"files"`
 }
 
-// PackLayer is one layer of a pack.
+// PackLayer is one layer of a pack. Version is the layer's version in the store the pack was
+// made from (with the pack's as_of date, it names the data: a pack of a past month shows the
+// parcels as they stood then, from the history of that version).
 type PackLayer struct {
 	ID       string       `json:"id"`
 	Title    string       `json:"title"`
