@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/color"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/mudi-gis/mudi/api/packviewer"
+	"github.com/mudi-gis/mudi/app"
+	"github.com/mudi-gis/mudi/spatial/campaign"
 )
 
 // The pack's browser test: Debian's Chromium, driven by playwright-core (web/pack/test/pack.mjs),
@@ -33,6 +36,7 @@ type packPageReport struct {
 	}
 	Title       string            `json:"title"`
 	Lang        string            `json:"lang"`
+	PickShown   bool              `json:"pickShown"`
 	Screenshots map[string]string `json:"screenshots"`
 	Positions   []struct {
 		Code   string  `json:"code"`
@@ -60,6 +64,41 @@ type packPageReport struct {
 }
 
 func TestPackOpensFromFileInChromium(t *testing.T) {
+	tools := packBrowserTools(t)
+	ts, _ := packScenario(t)
+	t.Run("archives embedded", func(t *testing.T) {
+		r := ts.get("/api/pack?layer=county&month=2026-02")
+		if r.status != 200 {
+			t.Fatalf("pack = %d %s", r.status, r.body)
+		}
+		root := unpackTo(t, r.body)
+		checkPackPage(t, runPackPage(t, tools, root, "", "embedded"), root)
+	})
+	// A county whose archives are too large to embed: the page asks for the pack's folder and
+	// reads the archives from the picked files.
+	t.Run("archives from the picked folder", func(t *testing.T) {
+		var b bytes.Buffer
+		if _, err := ts.app.Pack(context.Background(), &b, app.PackRequest{Layer: "county", Month: campaign.MustParseMonth("2026-02"),
+			Viewer: packviewer.Files(), EmbedLimit: -1}); err != nil {
+			t.Fatal(err)
+		}
+		root := unpackTo(t, b.Bytes())
+		if _, err := os.Stat(filepath.Join(root, "data", "tiles-county.js")); err == nil {
+			t.Fatal("an archive is embedded despite EmbedLimit -1")
+		}
+		rep := runPackPage(t, tools, root, root, "picked")
+		if !rep.PickShown {
+			t.Error("the page did not ask for the pack's folder")
+		}
+		checkPackPage(t, rep, root)
+	})
+}
+
+type packTools struct{ node, chromium, dir string }
+
+// packBrowserTools returns node, chromium and web/pack, or skips the test saying what is missing.
+func packBrowserTools(t *testing.T) packTools {
+	t.Helper()
 	if !packviewer.MapBuilt() {
 		missingTool(t, "the pack's map libraries are not built into this test binary: run make web (cd web/pack && npm ci && npm run build), then test again")
 	}
@@ -77,14 +116,14 @@ func TestPackOpensFromFileInChromium(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
 		missingTool(t, "web/pack/node_modules is missing: run npm ci in web/pack (make web does)")
 	}
+	return packTools{node, chromium, dir}
+}
 
-	ts, _ := packScenario(t)
-	r := ts.get("/api/pack?layer=county&month=2026-02")
-	if r.status != 200 {
-		t.Fatalf("pack = %d %s", r.status, r.body)
-	}
+// unpackTo writes the files of a pack into a new folder and returns it.
+func unpackTo(t *testing.T, pack []byte) string {
+	t.Helper()
 	root := t.TempDir()
-	for name, b := range unzipPack(t, r.body) {
+	for name, b := range unzipPack(t, pack) {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -93,17 +132,24 @@ func TestPackOpensFromFileInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return root
+}
 
+// runPackPage opens root/index.html with pack.mjs (picking folder pick when set) and returns
+// its report; screenshots are named after name.
+func runPackPage(t *testing.T, tools packTools, root, pick, name string) packPageReport {
+	t.Helper()
 	artifacts := os.Getenv("MUDITEST_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = t.TempDir()
 	}
+	artifacts = filepath.Join(artifacts, name)
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// Centres of the parcels at the end of February (P-1 as reshaped).
 	input := map[string]any{
-		"index": filepath.Join(root, "index.html"), "chromium": chromium, "artifacts": artifacts,
+		"index": filepath.Join(root, "index.html"), "chromium": tools.chromium, "artifacts": artifacts, "pick": pick,
 		"parcels": []packPagePoint{{"P-1", 118.8007, 28.9007}, {"P-3", 118.8205, 28.9005}, {"P-4", 118.8305, 28.9005}, {"P-5", 118.8005, 28.9105}},
 	}
 	in, _ := json.Marshal(input)
@@ -111,8 +157,8 @@ func TestPackOpensFromFileInChromium(t *testing.T) {
 	if err := os.WriteFile(inFile, in, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, "test/pack.mjs", inFile)
-	cmd.Dir = dir
+	cmd := exec.Command(tools.node, "test/pack.mjs", inFile)
+	cmd.Dir = tools.dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -127,6 +173,12 @@ func TestPackOpensFromFileInChromium(t *testing.T) {
 	if rep.Error != "" {
 		t.Fatalf("pack.mjs failed: %s\nsteps %v", rep.Error, rep.Steps)
 	}
+	return rep
+}
+
+// checkPackPage checks what the page showed of the February pack of the pack scenario.
+func checkPackPage(t *testing.T, rep packPageReport, root string) {
+	t.Helper()
 	if !rep.State.Ready || rep.State.Error != "" {
 		t.Errorf("the map is not ready: %+v", rep.State)
 	}

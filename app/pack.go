@@ -46,7 +46,16 @@ type PackRequest struct {
 	// Viewer holds the offline page: index.html and its assets/, copied into the pack as they
 	// are (files whose names start with a dot are left out). Nil leaves the page out.
 	Viewer fs.FS
+	// EmbedLimit is the size, in bytes, up to which a tile archive is also written as a script
+	// for the offline page (data/tiles-<layer>.js, base64: a third larger than the archive); the
+	// page asks the user to pick the pack's folder for larger ones. Zero means
+	// [DefaultPackEmbedLimit]; a negative limit embeds none.
+	EmbedLimit int64
 }
+
+// DefaultPackEmbedLimit is the default [PackRequest.EmbedLimit]: 64 MiB (the archive of a
+// generated county of 10 000 parcels, z0–z16, takes 8.5 MB).
+const DefaultPackEmbedLimit = 64 << 20
 
 // PackManifest describes a pack; it is the pack's manifest.json.
 type PackManifest struct {
@@ -125,8 +134,10 @@ const (
 //   - style.json: the default map style, one vector source per archive with a relative
 //     pmtiles:// URL;
 //   - index.html and assets/: the offline page of req.Viewer, with data/*.js — the pack's
-//     description, the ledger, the report, the changes and each archive in base64 — as
-//     classic scripts, since a page opened from file:// may load scripts but not fetch files;
+//     description, the ledger, the report, the changes and each archive up to req.EmbedLimit
+//     in base64 — as classic scripts, since a page opened from file:// may load scripts but
+//     not fetch files (for a larger archive the page asks the user to pick the pack's folder
+//     and reads the archive from the picked file);
 //   - manifest.json: the [PackManifest], with the size and SHA-256 of every other file.
 //
 // The pack is deterministic: the same store, month and day give the same bytes (entries in
@@ -141,6 +152,9 @@ func (a *App) Pack(ctx context.Context, w io.Writer, req PackRequest) (PackManif
 	}
 	if req.MaxZoom == 0 {
 		req.MaxZoom = tiles.DefaultArchiveMaxZoom
+	}
+	if req.EmbedLimit == 0 {
+		req.EmbedLimit = DefaultPackEmbedLimit
 	}
 	if !req.MaxZoom.Valid() || req.MinZoom > req.MaxZoom {
 		return PackManifest{}, invalid("max_zoom", "zooms %d..%d: 0 ≤ min ≤ max ≤ %d", req.MinZoom, req.MaxZoom, tiles.MaxZoom)
@@ -223,11 +237,13 @@ func (a *App) Pack(ctx context.Context, w io.Writer, req PackRequest) (PackManif
 			if err != nil {
 				return PackManifest{}, fmt.Errorf("pack %s: tiles of %s: %w", req.Layer, l.Layer.ID, err)
 			}
-			script := "data/tiles-" + l.Layer.ID + ".js"
-			if err := b.base64Script(script, pl.Tiles); err != nil {
-				return PackManifest{}, err
+			if size := b.list[len(b.list)-1].Size; req.EmbedLimit >= 0 && size <= req.EmbedLimit {
+				script := "data/tiles-" + l.Layer.ID + ".js"
+				if err := b.base64Script(script, pl.Tiles); err != nil {
+					return PackManifest{}, err
+				}
+				tileScripts = append(tileScripts, script)
 			}
-			tileScripts = append(tileScripts, script)
 		}
 		err := b.file(pl.Data, func(w io.Writer) error {
 			return gisio.Write(ctx, w, l, gisio.FormatGeoPackage, gisio.WriteOptions{TempDir: dir})

@@ -6,7 +6,9 @@
 // unpacked pack's index.html from file:// — no server, no flag that widens file access —,
 // aborts every network request, and prints one JSON report on stdout: screenshot paths, the
 // page pixels of known parcels, the ledger rows and report tables shown, console and page
-// errors, and every request that was not a file of the pack. The Go test makes the assertions.
+// errors, and every request that was not a file of the pack. With "pick" in the input, it picks
+// that folder in the page's folder input, as a user does when the archives are not embedded.
+// The Go test makes the assertions.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +61,13 @@ try {
 
   await page.goto(pathToFileURL(input.index).href);
   report.steps.push('opened');
+  if (input.pick) {
+    // The archives are not embedded: the page asks for the pack's folder, as a user picks it.
+    await page.waitForSelector('#pick-folder');
+    report.pickShown = await page.evaluate(() => !document.getElementById('pick').hidden);
+    await page.setInputFiles('#pick-folder', input.pick);
+    report.steps.push('picked');
+  }
   await page.waitForFunction(() => window.mudiPack && (window.mudiPack.ready || window.mudiPack.error));
   report.state = await page.evaluate(() => ({ ready: window.mudiPack.ready, error: window.mudiPack.error }));
   report.title = await page.title();

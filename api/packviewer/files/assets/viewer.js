@@ -1,7 +1,9 @@
 // The offline page of mudi's monthly pack. It runs from file:// with no server and no network:
 // the data come as classic scripts (data/*.js) that set window.MUDI_PACK_DATA and
-// window.MUDI_PACK_FILES, and the tile archives are read from memory. window.mudiPack exposes the
-// page's state (the map, and whether it is ready) for tests.
+// window.MUDI_PACK_FILES, and the tile archives are read from memory — or, when an archive was
+// too large to embed, from the pack's folder, which the user picks (a page from file:// may read
+// the files a user picks, but may not fetch its neighbours). window.mudiPack exposes the page's
+// state (the map, and whether it is ready) for tests.
 (function () {
   'use strict';
 
@@ -198,6 +200,41 @@
     return bytes.buffer;
   }
 
+  // FileRangeSource is a PMTiles source over a file the user picked, read range by range.
+  function FileRangeSource(key, file) { this.key = key; this.file = file; }
+  FileRangeSource.prototype.getKey = function () { return this.key; };
+  FileRangeSource.prototype.getBytes = function (offset, length) {
+    return this.file.slice(offset, offset + length).arrayBuffer().then(function (b) { return { data: b }; });
+  };
+
+  // pickArchives asks the user for the pack's folder and resolves with its files by their path
+  // in the pack (tiles/county.pmtiles), once it holds every archive in need.
+  function pickArchives(needed) {
+    var box = document.getElementById('pick');
+    var input = document.getElementById('pick-folder');
+    var msg = document.getElementById('pick-message');
+    box.hidden = false;
+    return new Promise(function (resolve) {
+      input.addEventListener('change', function () {
+        var found = {};
+        Array.prototype.forEach.call(input.files, function (f) {
+          var rel = (f.webkitRelativePath || f.name).split('/');
+          needed.forEach(function (path) {
+            var parts = path.split('/');
+            if (rel.slice(-parts.length).join('/') === path) found[path] = f;
+          });
+        });
+        var missing = needed.filter(function (p) { return !found[p]; });
+        if (missing.length) {
+          msg.textContent = '所选文件夹缺少 ' + missing.join('、') + '：请选择解压后含 index.html 的文件夹。';
+          return;
+        }
+        box.hidden = true;
+        resolve(found);
+      });
+    });
+  }
+
   // MemorySource is a PMTiles source over an archive held in memory.
   function MemorySource(key, buffer) { this.key = key; this.buffer = buffer; }
   MemorySource.prototype.getKey = function () { return this.key; };
@@ -235,15 +272,20 @@
     });
   }
 
+  // Archives come embedded in data/tiles-*.js, or from the pack's folder picked by the user.
   Promise.all((pack.scripts || []).map(loadScript)).then(function () {
+    var files = window.MUDI_PACK_FILES || {};
+    var needed = pack.layers.filter(function (l) { return l.tiles && !files[l.tiles]; }).map(function (l) { return l.tiles; });
+    return needed.length ? pickArchives(needed) : {};
+  }).then(function (picked) {
     var files = window.MUDI_PACK_FILES || {};
     var protocol = new pmtiles.Protocol();
     maplibregl.addProtocol('pmtiles', protocol.tile);
     var parcels = null;
     pack.layers.forEach(function (l) {
       if (!l.tiles) return;
-      if (!files[l.tiles]) throw new Error('图层 ' + l.id + ' 的瓦片数据缺失');
-      var archive = new pmtiles.PMTiles(new MemorySource(l.tiles, decode(files[l.tiles])));
+      var source = files[l.tiles] ? new MemorySource(l.tiles, decode(files[l.tiles])) : new FileRangeSource(l.tiles, picked[l.tiles]);
+      var archive = new pmtiles.PMTiles(source);
       protocol.add(archive);
       if (l.kind === 'parcels') parcels = archive;
     });
