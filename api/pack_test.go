@@ -387,3 +387,50 @@ func TestPackParameters(t *testing.T) {
 		})
 	}
 }
+
+// TestPackTilesAreServedTiles reads the archives of the pack of the month in progress with the
+// pmtiles library (tiles/testdata/pmtilesclient) and compares tiles with those the server
+// sends for the same layers: the same bytes.
+func TestPackTilesAreServedTiles(t *testing.T) {
+	dir := filepath.Join("..", "tiles", "testdata", "pmtilesclient")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "pmtiles")); err != nil {
+		missingTool(t, "the pmtiles reader (npm ci in tiles/testdata/pmtilesclient)")
+	}
+	ts, _ := packScenario(t)
+	r := ts.get("/api/pack?layer=county&month=2026-03")
+	if r.status != 200 {
+		t.Fatalf("pack = %d %s", r.status, r.body)
+	}
+	files := unzipPack(t, r.body)
+	// Tiles over P-1 (z14 and z12) and P-3 (z14), worked out from the tile formulas.
+	coords := [][3]int{{14, 13598, 6817}, {14, 13599, 6817}, {12, 3399, 1704}}
+	want, _ := json.Marshal(coords)
+	for _, layer := range []string{"county", "lines", "small"} {
+		archive := filepath.Join(t.TempDir(), layer+".pmtiles")
+		if err := os.WriteFile(archive, files["tiles/"+layer+".pmtiles"], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("node", "read.mjs", archive)
+		cmd.Dir = dir
+		cmd.Stdin = bytes.NewReader(want)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("read.mjs %s: %v", layer, err)
+		}
+		var doc struct{ Tiles map[string][]byte }
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("read.mjs %s: %v", layer, err)
+		}
+		for _, c := range coords {
+			key := fmt.Sprintf("%d/%d/%d", c[0], c[1], c[2])
+			served := ts.get(fmt.Sprintf("/tiles/%s/%s.mvt", layer, key))
+			if served.status != 200 || len(doc.Tiles[key]) == 0 {
+				t.Errorf("%s %s: served %d, archive %d bytes", layer, key, served.status, len(doc.Tiles[key]))
+				continue
+			}
+			if !bytes.Equal(served.body, doc.Tiles[key]) {
+				t.Errorf("%s %s: the archive's tile (%d bytes) is not the served one (%d bytes)", layer, key, len(doc.Tiles[key]), len(served.body))
+			}
+		}
+	}
+}
