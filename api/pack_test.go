@@ -363,9 +363,25 @@ func TestPackMonth(t *testing.T) {
 	}
 }
 
-// TestPackParameters checks the 400 problems of GET /api/pack, each naming its parameter.
+// TestPackParameters checks the 400 problems of GET /api/pack, each naming its parameter, the
+// answer to HEAD, and the route's OpenAPI entry.
 func TestPackParameters(t *testing.T) {
 	ts, _ := packScenario(t)
+	if r := ts.do("HEAD", "/api/pack?layer=county&month=2026-02", "", "", nil); r.status != 200 || r.header.Get("Content-Type") != "application/zip" || len(r.body) != 0 {
+		t.Errorf("HEAD = %d %s, %d bytes", r.status, r.header.Get("Content-Type"), len(r.body))
+	}
+	doc := ts.get("/api/openapi.json").json(t)
+	op, _ := doc["paths"].(map[string]any)["/api/pack"].(map[string]any)["get"].(map[string]any)
+	if op == nil || op["operationId"] != "pack" {
+		t.Fatalf("OpenAPI /api/pack get = %v", op)
+	}
+	var params []string
+	for _, p := range op["parameters"].([]any) {
+		params = append(params, p.(map[string]any)["name"].(string))
+	}
+	if !slices.Equal(params, []string{"layer", "month"}) {
+		t.Errorf("OpenAPI /api/pack parameters = %v", params)
+	}
 	for _, c := range []struct {
 		name, query, param string
 	}{
