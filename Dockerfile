@@ -9,6 +9,13 @@ COPY web/index.html web/vite.config.js ./
 COPY web/src ./src
 RUN npm run build
 
+# The map libraries of the monthly pack's offline page, copied by web/pack into
+# api/packviewer/files/assets/lib, which the Go build embeds.
+FROM node:20.20-bookworm AS packlibs
+WORKDIR /src/web/pack
+COPY web/pack/package.json web/pack/package-lock.json web/pack/build.mjs ./
+RUN npm ci --no-audit --no-fund --omit=dev && npm run build
+
 # Build: a static binary (pure Go, CGO off).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -17,6 +24,7 @@ RUN go mod download
 COPY . .
 RUN rm -rf api/web/dist
 COPY --from=web /src/api/web/dist ./api/web/dist
+COPY --from=packlibs /src/api/packviewer/files/assets/lib ./api/packviewer/files/assets/lib
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/mudi ./cmd/mudi \
  && mkdir -p /out/data
 

@@ -45,6 +45,7 @@ func (s *Server) routeTable() []Route {
 		s.layerRoutes(),
 		s.parcelRoutes(),
 		s.monitorRoutes(),
+		s.packRoutes(),
 		s.analysisRoutes(),
 		s.tileRoutes(),
 		s.fileRoutes(),

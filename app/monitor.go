@@ -26,8 +26,8 @@ func endOf(d campaign.Date) time.Time {
 
 // LedgerAsOf returns layer as its parcels stood at the end of date (today: as they are): every
 // attribute change made after that day — edits and imports alike — undone from the history,
-// and parcels created since left out; with their campaign classes as of date. Geometries are
-// the current ones.
+// parcels created since left out and parcels removed since put back; with their campaign
+// classes as of date. Geometries are the current ones (a removed parcel's, its last).
 func (a *App) LedgerAsOf(ctx context.Context, layer string, date campaign.Date) (*spatial.Snapshot, map[spatial.FeatureID]campaign.Classes, error) {
 	sn, err := a.Layer(layer)
 	if err != nil {
@@ -45,7 +45,7 @@ func (a *App) LedgerAsOf(ctx context.Context, layer string, date campaign.Date) 
 	}
 	view := sn
 	if date.Before(today) {
-		if view, err = a.rewind(ctx, sn, endOf(date)); err != nil {
+		if view, err = a.stoodAt(ctx, sn, endOf(date)); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -193,13 +193,13 @@ func statusFills(s *spatial.Snapshot) []statusFill {
 	observed := observedValues(s, classes)
 	var out []statusFill
 	var earlier []any // filters of the terms of the earlier classes
-	for _, c := range classes {
+	for i, c := range classes {
 		var mine []any
 		for _, t := range c.Terms {
 			mine = append(mine, termFilter(t, observed[t.Field]))
 		}
-		if len(c.Terms) > 0 && len(mine) == 0 {
-			continue
+		if len(mine) == 0 && i < len(classes)-1 {
+			continue // no field of the layer tests this class: it holds no parcel
 		}
 		var filter []any
 		switch {

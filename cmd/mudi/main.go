@@ -1,10 +1,11 @@
-// Command mudi is the mudi service and its tools: serve, import, export, analyze, fixtures,
+// Command mudi is the mudi service and its tools: serve, import, export, pack, analyze, fixtures,
 // version, healthcheck.
 //
 //	mudi serve [--addr :8080] [--data ./mudi-data] [--no-sample]
 //	mudi import FILE --layer ID [--kind parcels|control] [--crs EPSG:4549] [--control ID] [--replace]
 //	mudi analyze small-parcels|outside-control|contiguous-blocks [--layer ID] [--max-mu 50] … [-o out.geojson]
 //	mudi export --layer ID --format geojson|csv|shp|gpkg [--crs EPSG:4549] [--encoding GBK] -o FILE
+//	mudi pack [--layer ID] --month YYYY-MM -o pack.zip
 //	mudi fixtures generate -n 100000 --seed 1 -o DIR
 //	mudi version
 //	mudi healthcheck [--addr :8080]
@@ -57,6 +58,8 @@ Usage:
   mudi analyze  small-parcels|outside-control|contiguous-blocks [--layer ID] [--max-mu 50] [--min-mu 300]
                 [--tolerance-m 20] [--status a,b|*] [--filter CQL2] [--bbox w,s,e,n] [-o out.geojson] [--data DIR]
   mudi export   --layer ID [--format geojson|csv|shp|gpkg] [--crs EPSG:4549] [--encoding GBK] [--data DIR] -o FILE
+  mudi pack     [--layer ID] --month YYYY-MM [--min-zoom 0] [--max-zoom 16] [--data DIR] -o FILE.zip
+                the monthly offline pack: tiles, GeoPackages, ledger, report, changes and a page that opens from the file system
   mudi fixtures generate -n 100000 --seed 1 -o DIR
   mudi version
   mudi healthcheck [--addr :8080]   exit 0 when GET /healthz on this machine answers 200
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return runAnalyze(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], getenv, environ, stdout, stderr)
+	case "pack":
+		return runPack(ctx, args[1:], getenv, environ, stdout, stderr)
 	case "fixtures":
 		return runFixtures(args[1:], stdout, stderr)
 	case "version":
