@@ -184,7 +184,7 @@ func TestFeatureEditInvalidatesExactlyItsTiles(t *testing.T) {
 func TestTileJSONMetadataAndStyle(t *testing.T) {
 	ts := newSampleServer(t)
 	tj := ts.get("/tiles/parcels,control-lines.json").json(t)
-	want := fmt.Sprintf("/tiles/parcels,control-lines/{z}/{x}/{y}.mvt?v=%d.%d", ts.index.Layer("parcels").Layer.Version, ts.index.Layer("control-lines").Layer.Version)
+	want := fmt.Sprintf("/tiles/parcels,control-lines/{z}/{x}/{y}.mvt?v=%d-20261121.%d", ts.index.Layer("parcels").Layer.Version, ts.index.Layer("control-lines").Layer.Version)
 	if tj["tilejson"] != "3.0.0" || !strings.HasSuffix(tj["tiles"].([]any)[0].(string), want) {
 		t.Errorf("tilejson = %v", tj)
 	}
