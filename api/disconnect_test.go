@@ -101,7 +101,7 @@ func TestClientDisconnectDuringControlReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	applied := 0
-	for i, delay := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond} {
+	for i, delay := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 200 * time.Millisecond, time.Second, 3 * time.Second} {
 		before := ts.index.Layer("control-lines").Layer.Version
 		body := shiftedGeoJSON(t, control, 0.002*float64(i+1))
 		ctx, cancel := context.WithCancel(context.Background())
