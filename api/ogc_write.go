@@ -417,7 +417,7 @@ func (s *Server) ogcReplaceItem(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.app.ReplaceFeature(context.WithoutCancel(c.Request().Context()), sn.Layer.ID, id, imp, actor(c), ifMatch(c))
+	f, err := s.app.ReplaceFeature(context.WithoutCancel(c.Request().Context()), sn.Layer.ID, id, imp, actor(c), c.QueryParam("reason"), ifMatch(c))
 	if err != nil {
 		return coreWriteError(c, sn.Layer.ID, err)
 	}
@@ -453,7 +453,8 @@ func (s *Server) ogcPatchItem(c *echo.Context) error {
 		p.Param = "body"
 		return p
 	}
-	e := app.Edit{Set: map[string]any{}, Actor: actor(c)}
+	// A reason (for returning or reopening a parcel in the ledger's workflow) comes as ?reason=.
+	e := app.Edit{Set: map[string]any{}, Actor: actor(c), Reason: c.QueryParam("reason")}
 	if raw, ok := patch["properties"]; ok {
 		var props map[string]any
 		if err := json.Unmarshal(raw, &props); err != nil || props == nil {

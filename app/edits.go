@@ -163,9 +163,9 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 
 // ReplaceFeature replaces a feature's geometry and attributes with those of imp (a PUT of the
 // whole feature). Attributes the client leaves out are removed; the difference is applied as an
-// edit, so the ledger's rules hold. ifMatch, when not nil, is called with the current feature
-// and may refuse the write (a stale ETag).
-func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.FeatureID, imp *spatial.Import, actor Actor, ifMatch func(*spatial.Snapshot, *spatial.Feature) error) (*spatial.Feature, error) {
+// edit with reason, so the ledger's rules hold. ifMatch, when not nil, is called with the
+// current feature and may refuse the write (a stale ETag).
+func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.FeatureID, imp *spatial.Import, actor Actor, reason string, ifMatch func(*spatial.Snapshot, *spatial.Feature) error) (*spatial.Feature, error) {
 	nf, err := oneFeature(imp)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.Featu
 		if err := splitComputed(nf.Attrs, a.computedOf(layer, f)); err != nil {
 			return nil, Edit{}, err
 		}
-		e := Edit{Set: map[string]any{}, Actor: actor}
+		e := Edit{Set: map[string]any{}, Actor: actor, Reason: reason}
 		for k, v := range nf.Attrs {
 			if f.Attrs[k] != v {
 				e.Set[k] = v
