@@ -370,21 +370,27 @@ func (s *Server) sendItem(c *echo.Context, status int, sn *spatial.Snapshot, f *
 	return sendJSON(c, status, mimeGeoJSON, of)
 }
 
+// readItem reads the feature of a POST or PUT body in its Content-Crs as a one-feature import.
+func readItem(c *echo.Context) (crs.CRS, *spatial.Import, error) {
+	in, err := contentCRS(c)
+	if err != nil {
+		return crs.CRS{}, nil, err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return crs.CRS{}, nil, err
+	}
+	imp, err := oneFeatureImport(body, in)
+	return in, imp, err
+}
+
 // ogcCreateItem adds the feature of the body to the collection: 201 with Location.
 func (s *Server) ogcCreateItem(c *echo.Context) error {
 	sn, err := s.writeTarget(c, mimeGeoJSON, echo.MIMEApplicationJSON)
 	if err != nil {
 		return err
 	}
-	in, err := contentCRS(c)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	imp, err := oneFeatureImport(body, in)
+	in, imp, err := readItem(c)
 	if err != nil {
 		return err
 	}
@@ -405,15 +411,7 @@ func (s *Server) ogcReplaceItem(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := contentCRS(c)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	imp, err := oneFeatureImport(body, in)
+	in, imp, err := readItem(c)
 	if err != nil {
 		return err
 	}

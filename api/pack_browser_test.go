@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"image/color"
 	"os"
 	"os/exec"
@@ -152,27 +151,9 @@ func runPackPage(t *testing.T, tools packTools, root, pick, name string) packPag
 		"index": filepath.Join(root, "index.html"), "chromium": tools.chromium, "artifacts": artifacts, "pick": pick,
 		"parcels": []packPagePoint{{"P-1", 118.8007, 28.9007}, {"P-3", 118.8205, 28.9005}, {"P-4", 118.8305, 28.9005}, {"P-5", 118.8005, 28.9105}},
 	}
-	in, _ := json.Marshal(input)
-	inFile := filepath.Join(t.TempDir(), "input.json")
-	if err := os.WriteFile(inFile, in, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(tools.node, "test/pack.mjs", inFile)
-	cmd.Dir = tools.dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pack.mjs: %v\n%s", err, stderr.String())
-	}
 	var rep packPageReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("pack.mjs report: %v\n%.1000s", err, out)
-	}
+	runNodeScript(t, tools.node, tools.dir, "pack.mjs", input, &rep)
 	t.Logf("screenshots in %s; steps %v", artifacts, rep.Steps)
-	if rep.Error != "" {
-		t.Fatalf("pack.mjs failed: %s\nsteps %v", rep.Error, rep.Steps)
-	}
 	return rep
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -20,7 +19,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -395,28 +393,8 @@ func TestViewerInChromium(t *testing.T) {
 // runViewerScript runs web/test/viewer.mjs with in and returns its report.
 func runViewerScript(t *testing.T, node, webDir string, in viewerInput) viewerReport {
 	t.Helper()
-	b, _ := json.Marshal(in)
-	inPath := filepath.Join(t.TempDir(), "input.json")
-	if err := os.WriteFile(inPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "viewer.mjs"), inPath)
-	cmd.Dir = webDir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
 	var rep viewerReport
-	if jerr := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &rep); jerr != nil {
-		t.Fatalf("viewer.mjs: %v (%v)\nstdout: %s\nstderr: %s", err, jerr, stdout.String(), stderr.String())
-	}
-	if testing.Verbose() {
-		t.Logf("viewer.mjs:\n%s", stderr.String())
-	}
-	if err != nil || rep.Error != "" {
-		t.Fatalf("viewer.mjs failed after steps %v: %v %s\nconsole errors: %q\nstderr: %s", rep.Steps, err, rep.Error, rep.ConsoleErrors, stderr.String())
-	}
+	runNodeScript(t, node, webDir, "viewer.mjs", in, &rep)
 	return rep
 }
 

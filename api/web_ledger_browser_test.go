@@ -480,9 +480,10 @@ func TestLedgerViewerInChromium(t *testing.T) {
 	}
 }
 
-// runNodeScript runs web/test/<script> with in as its input file and decodes its report into out;
+// runNodeScript runs test/<script> of the folder dir (web, web/pack) with in as its input file and
+// decodes the JSON report it prints into out;
 // it fails the test when the script failed.
-func runNodeScript(t *testing.T, node, webDir, script string, in, out any) {
+func runNodeScript(t *testing.T, node, dir, script string, in, out any) {
 	t.Helper()
 	b, _ := json.Marshal(in)
 	inPath := filepath.Join(t.TempDir(), "input.json")
@@ -492,7 +493,7 @@ func runNodeScript(t *testing.T, node, webDir, script string, in, out any) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("test", script), inPath)
-	cmd.Dir = webDir
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,23 +1,17 @@
 package api
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb"
 
@@ -146,25 +140,8 @@ func TestViewerOpensPMTilesOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b, _ := json.Marshal(in)
-	inPath := filepath.Join(t.TempDir(), "input.json")
-	if err := os.WriteFile(inPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "pmtiles.mjs"), inPath)
-	cmd.Dir = webDir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
 	var rep pmtilesViewerReport
-	if jerr := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &rep); jerr != nil {
-		t.Fatalf("pmtiles.mjs: %v (%v)\nstdout: %s\nstderr: %s", err, jerr, stdout.String(), stderr.String())
-	}
-	if err != nil || rep.Error != "" {
-		t.Fatalf("pmtiles.mjs failed after steps %v: %v %s\nconsole errors: %q\nstderr: %s", rep.Steps, err, rep.Error, rep.ConsoleErrors, stderr.String())
-	}
+	runNodeScript(t, node, webDir, "pmtiles.mjs", in, &rep)
 	t.Logf("screenshots in %s; %d requests; first view at zoom %.2f; status %q", in.Artifacts, len(rep.Requests), rep.Zoom, rep.Status)
 
 	t.Run("the page reads the archive from the file server and nothing else", func(t *testing.T) {
@@ -203,7 +180,7 @@ func TestViewerOpensPMTilesOffline(t *testing.T) {
 	})
 
 	t.Run("the layer panel and the legend come from the archive", func(t *testing.T) {
-		if !slices.Equal(rep.LayerToggles, []string{"parcels", "control-lines"}) || !strings.Contains(rep.Status, "地块 "+formatCount(parcels.Len())) {
+		if !slices.Equal(rep.LayerToggles, []string{"parcels", "control-lines"}) || !strings.Contains(rep.Status, "地块 "+groupDigits(parcels.Len())) {
 			t.Errorf("layer toggles %v, status %q", rep.LayerToggles, rep.Status)
 		}
 		legend := strings.Join(rep.Legend, "|")
@@ -266,17 +243,4 @@ func TestViewerOpensPMTilesOffline(t *testing.T) {
 			t.Errorf("only %d parcels could be checked in the close-up", checked)
 		}
 	})
-}
-
-// formatCount writes n as the viewer does (zh-CN grouping: 1,234).
-func formatCount(n int) string {
-	d := strconv.Itoa(n)
-	var b strings.Builder
-	for i := range len(d) {
-		if i > 0 && (len(d)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(d[i])
-	}
-	return b.String()
 }
