@@ -248,12 +248,12 @@ func compareLayer(t *testing.T, ts *testServer, id string, ref []*spatial.Featur
 			t.Errorf("feature %d: geometry differs by %.3g m", want.ID, d)
 			bad++
 		}
-		for k, v := range want.Attrs {
+		for k, v := range want.Attrs.All() {
 			name := k
 			if n, ok := names[k]; ok {
 				name = n
 			}
-			if g := got.Attrs[name]; !sameAttr(v, g) {
+			if g := got.Attrs.Value(name); !sameAttr(v, g) {
 				t.Errorf("feature %d attribute %s (%s) = %#v, want %#v", want.ID, k, name, g, v)
 				bad++
 			}
@@ -416,7 +416,7 @@ func TestExportsOpenInGDALAndReimport(t *testing.T) {
 					if !strings.Contains(summary, "\narea_mu: ") {
 						t.Errorf("no derived field area_mu:\n%s", summary)
 					}
-					for _, v := range []string{first.Attrs["DKBH"].(string), first.Attrs["QLR"].(string), first.Attrs["XZQMC"].(string), first.Attrs[shortChineseField].(string)} {
+					for _, v := range []string{first.Attrs.Value("DKBH").(string), first.Attrs.Value("QLR").(string), first.Attrs.Value("XZQMC").(string), first.Attrs.Value(shortChineseField).(string)} {
 						if !strings.Contains(summary, " = "+v+"\n") {
 							t.Errorf("ogrinfo does not show %q:\n%s", v, summary)
 						}
@@ -433,7 +433,7 @@ func TestExportsOpenInGDALAndReimport(t *testing.T) {
 					}
 					names := map[string]string{}
 					if format == "shp" {
-						for k := range first.Attrs {
+						for k := range first.Attrs.All() {
 							names[k] = fieldName(k)
 						}
 					}

@@ -144,7 +144,7 @@ func attrOrNil(f *spatial.Feature, field string) any {
 	if field == "" {
 		return nil
 	}
-	return f.Attrs[field]
+	return f.Attrs.Value(field)
 }
 
 func (s *Server) report(c *echo.Context) error {

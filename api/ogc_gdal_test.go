@@ -161,7 +161,7 @@ func TestGDALReadsEveryFeatureOverOGCAPI(t *testing.T) {
 				t.Fatalf("feature %d: id %d, want %d (ids in order)", i, gf.ID, f.ID)
 			}
 			for _, k := range []string{"DKBH", "QLR", "XZQMC", "XZMC", "YQMC", "CZZT", "WWLX", "GDRQ"} {
-				want := f.Attrs[k]
+				want := f.Attrs.Value(k)
 				if gv := gf.Properties[k]; gv != want && !(want == nil && gv == nil) {
 					if mismatch++; mismatch <= 5 {
 						t.Errorf("feature %d %s = %v, want %v", f.ID, k, gv, want)

@@ -45,7 +45,7 @@ func ogcDatetimeSelectsBySupplyDate(t *testing.T, ts *testServer) {
 	count := func(keep func(gdrq string) bool) int {
 		n := 0
 		for _, f := range sn.Features() {
-			if d, ok := f.Attrs["GDRQ"].(string); ok && keep(d) {
+			if d, ok := f.Attrs.Value("GDRQ").(string); ok && keep(d) {
 				n++
 			}
 		}
@@ -80,7 +80,7 @@ func ogcDatetimeSelectsBySupplyDate(t *testing.T, ts *testServer) {
 	fc := ts.getOK("/ogc/collections/parcels/items?limit=50&datetime=2015-01-01/..&filter=" + url.QueryEscape("XZQMC = '衢江区'"))
 	want := 0
 	for _, f := range sn.Features() {
-		if d, ok := f.Attrs["GDRQ"].(string); ok && d >= "2015-01-01" && f.Attrs["XZQMC"] == "衢江区" {
+		if d, ok := f.Attrs.Value("GDRQ").(string); ok && d >= "2015-01-01" && f.Attrs.Value("XZQMC") == "衢江区" {
 			want++
 		}
 	}
@@ -95,7 +95,7 @@ func ogcDatetimeSelectsBySupplyDate(t *testing.T, ts *testServer) {
 	temporal, _ := col["extent"].(map[string]any)["temporal"].(map[string]any)
 	lo, hi := "", ""
 	for _, f := range sn.Features() {
-		if d, ok := f.Attrs["GDRQ"].(string); ok {
+		if d, ok := f.Attrs.Value("GDRQ").(string); ok {
 			if lo == "" || d < lo {
 				lo = d
 			}

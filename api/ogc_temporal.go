@@ -84,7 +84,7 @@ func dayOf(s string) (string, bool) {
 
 // featureDay returns the day of a feature's temporal property field.
 func featureDay(f *spatial.Feature, field string) (string, bool) {
-	s, ok := f.Attrs[field].(string)
+	s, ok := f.Attrs.Value(field).(string)
 	if !ok {
 		return "", false
 	}

@@ -309,14 +309,14 @@ func ogcFiltersSelectTheSameFeaturesAsBruteForce(t *testing.T, ts *testServer) {
 		query url.Values
 		want  func(f *spatial.Feature) bool
 	}{
-		{"attribute equality parameter", url.Values{"XZQMC": {"柯城区"}}, func(f *spatial.Feature) bool { return f.Attrs["XZQMC"] == "柯城区" }},
+		{"attribute equality parameter", url.Values{"XZQMC": {"柯城区"}}, func(f *spatial.Feature) bool { return f.Attrs.Value("XZQMC") == "柯城区" }},
 		{"numeric queryable parameter", url.Values{"BSM": {"17"}}, func(f *spatial.Feature) bool { return f.ID == 17 }},
 		{"CQL2 comparison and LIKE", url.Values{"filter": {"area_mu < 20 AND QLR LIKE '%铸造%'"}}, func(f *spatial.Feature) bool {
 			return f.Derived.AreaMu < 20 && strings.Contains(f.Attrs.String("QLR"), "铸造")
 		}},
 		{"CQL2 IN, IS NULL and NOT", url.Values{"filter": {"XZQMC IN ('柯城区', '衢江区') AND NOT WWLX IS NULL"}}, func(f *spatial.Feature) bool {
-			d := f.Attrs["XZQMC"]
-			return (d == "柯城区" || d == "衢江区") && f.Attrs["WWLX"] != nil
+			d := f.Attrs.Value("XZQMC")
+			return (d == "柯城区" || d == "衢江区") && f.Attrs.Value("WWLX") != nil
 		}},
 		{"CQL2 derived control position", url.Values{"filter": {"control_position = 'outside'"}}, func(f *spatial.Feature) bool { return f.Derived.ControlPosition == spatial.Outside }},
 		{"bbox in CRS84", url.Values{"bbox": {box}}, func(f *spatial.Feature) bool {
@@ -648,7 +648,7 @@ func TestOGCItemLinksAndDerivedLayers(t *testing.T) {
 	fc := ts.getOK("/ogc/collections/small-kc/items?limit=10000")
 	want := 0
 	for _, f := range ts.index.Layer("parcels").Features() {
-		if f.Derived.AreaMu < 20 && f.Attrs["XZQMC"] == "柯城区" {
+		if f.Derived.AreaMu < 20 && f.Attrs.Value("XZQMC") == "柯城区" {
 			want++
 		}
 	}
@@ -670,7 +670,7 @@ func ogcAnalysisFilterIsCQL2(t *testing.T, ts *testServer) {
 	doc := r.json(t)
 	want := 0
 	for _, f := range ts.index.Layer("parcels").Features() {
-		if f.Derived.AreaMu < 50 && f.Attrs["XZQMC"] == "柯城区" && strings.Contains(f.Attrs.String("QLR"), "机械") {
+		if f.Derived.AreaMu < 50 && f.Attrs.Value("XZQMC") == "柯城区" && strings.Contains(f.Attrs.String("QLR"), "机械") {
 			want++
 		}
 	}

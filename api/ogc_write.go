@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -232,11 +233,9 @@ func oneFeatureImport(body []byte, c crs.CRS) (*spatial.Import, error) {
 		return nil, err
 	}
 	if len(imp.Features) == 1 {
-		for k, v := range imp.Features[0].Attrs {
-			if v == nil {
-				delete(imp.Features[0].Attrs, k)
-			}
-		}
+		attrs := imp.Features[0].Attrs.Map()
+		maps.DeleteFunc(attrs, func(_ string, v any) bool { return v == nil })
+		imp.Features[0].Attrs = attrs.Record()
 	}
 	return imp, nil
 }

@@ -471,9 +471,9 @@ func checkStyleConversion(t *testing.T, q *qgisSample, res map[string]any) {
 		// the analyses selects, then the rest.
 		want := tiles.ColorEfficient
 		switch {
-		case f.Attrs["SFXZ"] == "是":
+		case f.Attrs.Value("SFXZ") == "是":
 			want = tiles.ColorIdle
-		case analysis.SetTerm("WWLX").Holds(f.Attrs["WWLX"]):
+		case analysis.SetTerm("WWLX").Holds(f.Attrs.Value("WWLX")):
 			want = tiles.ColorFiveWei
 		case analysis.IsLowEfficiency(&sn.Layer, f):
 			want = tiles.ColorLowEfficiency
@@ -522,7 +522,7 @@ func TestQGISEditsParcelsOverOAPIF(t *testing.T) {
 	var bad *spatial.Feature
 	for _, f := range sn.Features() {
 		switch {
-		case bad == nil && f.Attrs["CZZT"] == spatial.StateNotStarted:
+		case bad == nil && f.Attrs.Value("CZZT") == spatial.StateNotStarted:
 			bad = f
 		case len(picks) < 3 && f.ID > 100:
 			picks = append(picks, f)
@@ -573,8 +573,8 @@ func TestQGISEditsParcelsOverOAPIF(t *testing.T) {
 	}
 
 	// The attribute.
-	if f := ts.index.Layer("parcels").Feature(attrF.ID); f.Attrs["YJDJ"] != "QGIS改" {
-		t.Errorf("parcel %s: YJDJ %v", code(attrF), f.Attrs["YJDJ"])
+	if f := ts.index.Layer("parcels").Feature(attrF.ID); f.Attrs.Value("YJDJ") != "QGIS改" {
+		t.Errorf("parcel %s: YJDJ %v", code(attrF), f.Attrs.Value("YJDJ"))
 	}
 	if got := analysisIDs(t, ts, "YJDJ = 'QGIS改'"); len(got) != 1 || got[int(attrF.ID)] == 0 {
 		t.Errorf("analysis by the new YJDJ: %v, want parcel %d", got, attrF.ID)
@@ -609,7 +609,7 @@ func TestQGISEditsParcelsOverOAPIF(t *testing.T) {
 	for id := range added {
 		addedID = id
 	}
-	if len(added) != 1 || ts.index.Layer("parcels").Feature(spatial.FeatureID(addedID)).Attrs["QLR"] != "QGIS新增公司" {
+	if len(added) != 1 || ts.index.Layer("parcels").Feature(spatial.FeatureID(addedID)).Attrs.Value("QLR") != "QGIS新增公司" {
 		t.Errorf("analysis of the new parcel: %v", added)
 	}
 	if got := analysisIDs(t, ts, "DKBH = '"+code(delF)+"'"); len(got) != 0 || ts.index.Layer("parcels").Feature(delF.ID) != nil {
@@ -641,8 +641,8 @@ func TestQGISEditsParcelsOverOAPIF(t *testing.T) {
 	if res["bad_commit"] != false {
 		t.Errorf("QGIS committed %s → %s", spatial.StateNotStarted, spatial.StateClosed)
 	}
-	if f := ts.index.Layer("parcels").Feature(bad.ID); f.Attrs["CZZT"] != spatial.StateNotStarted || historyLen(bad) != badHistory {
-		t.Errorf("parcel %s after the refused move: CZZT %v", code(bad), f.Attrs["CZZT"])
+	if f := ts.index.Layer("parcels").Feature(bad.ID); f.Attrs.Value("CZZT") != spatial.StateNotStarted || historyLen(bad) != badHistory {
+		t.Errorf("parcel %s after the refused move: CZZT %v", code(bad), f.Attrs.Value("CZZT"))
 	}
 	// QGIS 3.40 reports which change failed, not the server's reason (the 409's problem JSON
 	// names the states; QGIS does not read error bodies).

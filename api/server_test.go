@@ -382,8 +382,8 @@ func TestFeatureEditsKeepAHistory(t *testing.T) {
 	}
 	// The store holds the edit too (a restart would see it).
 	_, fs, _ := ts.db.LoadLayer(context.Background(), "parcels")
-	if fs[0].Attrs["CZZT"] != "已销号" {
-		t.Errorf("stored CZZT = %v", fs[0].Attrs["CZZT"])
+	if fs[0].Attrs.Value("CZZT") != "已销号" {
+		t.Errorf("stored CZZT = %v", fs[0].Attrs.Value("CZZT"))
 	}
 }
 

@@ -179,7 +179,7 @@ func TestViewerInChromium(t *testing.T) {
 		return out
 	}
 	point := func(c candidate) viewerPoint {
-		code, _ := c.f.Attrs["DKBH"].(string)
+		code, _ := c.f.Attrs.Value("DKBH").(string)
 		return viewerPoint{ID: c.f.ID, Lon: c.at[0], Lat: c.at[1], Code: code}
 	}
 	// The widest parcels are among the largest: measure the 200 largest only.
@@ -197,7 +197,7 @@ func TestViewerInChromium(t *testing.T) {
 	// (zoom 16, about 1 m a pixel) checks too.
 	click := wide[0]
 	for _, c := range wide {
-		if c.radius >= 60 && c.f.Derived.ControlPosition == spatial.Inside && c.f.Attrs["DKBH"] != nil {
+		if c.radius >= 60 && c.f.Derived.ControlPosition == spatial.Inside && c.f.Attrs.Value("DKBH") != nil {
 			click = c
 			break
 		}
@@ -477,14 +477,14 @@ func distanceToBoundary(g orb.Geometry, p orb.Point) float64 {
 
 // statusColor returns the fill colour the default style gives a parcel of the sample (whose
 // status field is WWLX), by the rules of tiles.Style.
-func statusColor(a spatial.Attrs) string {
-	set := func(k string) bool { v, ok := a[k].(string); return ok && v != "" }
+func statusColor(a spatial.Getter) string {
+	set := func(k string) bool { v, ok := a.Value(k).(string); return ok && v != "" }
 	switch {
-	case a["SFXZ"] == "是":
+	case a.Value("SFXZ") == "是":
 		return tiles.ColorIdle
 	case set("WWLX"):
 		return tiles.ColorFiveWei
-	case a["SFDX"] == "是" || a["MJDJ"] == "D" || set("DXLX"):
+	case a.Value("SFDX") == "是" || a.Value("MJDJ") == "D" || set("DXLX"):
 		return tiles.ColorLowEfficiency
 	}
 	return tiles.ColorEfficient

@@ -176,7 +176,7 @@ func TestLedgerViewerInChromium(t *testing.T) {
 	}
 	var cands []candidate
 	for _, f := range parcels.Features() {
-		code, _ := f.Attrs["DKBH"].(string)
+		code, _ := f.Attrs.Value("DKBH").(string)
 		if code == "" || f.Derived.ControlPosition == spatial.Straddling || f.Derived.AreaMu < 30 {
 			continue
 		}

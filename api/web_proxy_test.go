@@ -34,7 +34,7 @@ func TestViewerBehindAPrefixProxy(t *testing.T) {
 
 	f := ts.index.Layer("parcels").Feature(1)
 	at, _ := interiorPoint(f.Geometry)
-	code, _ := f.Attrs["DKBH"].(string)
+	code, _ := f.Attrs.Value("DKBH").(string)
 	p := viewerPoint{ID: f.ID, Lon: at[0], Lat: at[1], Code: code}
 	in := viewerInput{Base: base, Chromium: chromium, Artifacts: t.TempDir(), Parcels: []viewerPoint{p}, Click: p, ClickZoom: 16, Zoomed: []viewerPoint{p}}
 	in.Blocks.MinMu, in.Blocks.ToleranceM = 300, 50

@@ -65,12 +65,24 @@ func (a *App) commitAll(ctx context.Context, changes []change, extra func(tx *st
 //
 // ctx bounds the writing of features; once committed, publication no longer depends on it.
 func (a *App) commit(ctx context.Context, changes []change, extra func(tx *store.Tx) error) error {
+	// Large layers are written ahead, a batch per transaction, and moved into place by the
+	// transaction below (store/staging.go): memory stays bounded by a batch.
+	staged := make([]*store.Staged, len(changes))
+	for i, c := range changes {
+		if (c.op == opCreate || c.op == opReplace) && c.next.Len() > store.StageAbove {
+			s, err := a.db.Stage(ctx, c.next.Layer.ID, c.next.Features(), c.progress)
+			if err != nil {
+				return err
+			}
+			staged[i] = s
+		}
+	}
 	err := a.db.Update(func(tx *store.Tx) error {
-		for _, c := range changes {
+		for i, c := range changes {
 			var err error
 			switch c.op {
 			case opCreate:
-				err = tx.CreateLayer(ctx, c.next.Layer, c.next.Features(), c.progress)
+				err = tx.CreateLayer(ctx, c.next.Layer, c.next.Features(), c.progress, staged[i])
 			case opReplace:
 				if err = tx.UnarchiveParcels(c.next.Layer.ID, c.unarchive); err != nil {
 					return err
@@ -78,7 +90,7 @@ func (a *App) commit(ctx context.Context, changes []change, extra func(tx *store
 				if err = tx.ArchiveParcels(c.next.Layer.ID, c.archive); err != nil {
 					return err
 				}
-				if err = tx.ReplaceLayer(ctx, c.next.Layer, c.next.Features(), c.progress); err != nil {
+				if err = tx.ReplaceLayer(ctx, c.next.Layer, c.next.Features(), c.progress, staged[i]); err != nil {
 					return err
 				}
 				if err = tx.AppendHistory(c.next.Layer.ID, c.history); err != nil {
@@ -106,6 +118,11 @@ func (a *App) commit(ctx context.Context, changes []change, extra func(tx *store
 		return nil
 	})
 	if err != nil {
+		for i, s := range staged {
+			if s != nil {
+				a.db.Unstage(changes[i].next.Layer.ID)
+			}
+		}
 		return err
 	}
 	a.index.Update(func(m map[string]*spatial.Snapshot) {
@@ -194,5 +211,5 @@ func changedBounds(old, next *spatial.Snapshot, limit int) ([]orb.Bound, bool) {
 }
 
 func sameFeature(a, b *spatial.Feature) bool {
-	return a == b || (a.Derived == b.Derived && orb.Equal(a.Geometry, b.Geometry) && reflect.DeepEqual(a.Attrs, b.Attrs))
+	return a == b || (a.Derived == b.Derived && orb.Equal(a.Geometry, b.Geometry) && a.Attrs.Equal(b.Attrs))
 }

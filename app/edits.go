@@ -107,7 +107,8 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 	if sn.Layer.Kind == spatial.KindDerived {
 		return nil, readOnly(layer)
 	}
-	if err := splitComputed(f.Attrs, func(string) (any, bool) { return nil, false }); err != nil {
+	attrs := f.Attrs.Map()
+	if err := splitComputed(attrs, func(string) (any, bool) { return nil, false }); err != nil {
 		return nil, err
 	}
 	l := sn.Layer
@@ -117,7 +118,7 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 		return nil, err
 	}
 	if field, ok := codeField(&l); ok {
-		code := strings.TrimSpace(f.Attrs.String(field))
+		code := strings.TrimSpace(attrs.String(field))
 		if code == "" {
 			return nil, invalid(field, "a new parcel needs its code (%s)", field)
 		}
@@ -134,13 +135,13 @@ func (a *App) CreateFeature(ctx context.Context, layer string, imp *spatial.Impo
 		}
 	}
 	f.ID = spatial.FeatureID(id)
-	e := Edit{Set: map[string]any(f.Attrs), Actor: actor}
+	e := Edit{Set: map[string]any(attrs), Actor: actor}
 	if err := a.checkNewAttrs(&l, &spatial.Feature{}, &e); err != nil {
 		return nil, err
 	}
-	f.Attrs = spatial.Attrs(e.Set)
+	f.Attrs = spatial.Attrs(e.Set).Record()
 	l.MaxID = max(l.MaxID, id)
-	fields, err := mergeFields(l.Fields, f.Attrs)
+	fields, err := mergeFields(l.Fields, spatial.Attrs(e.Set))
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +172,18 @@ func (a *App) ReplaceFeature(ctx context.Context, layer string, id spatial.Featu
 		return nil, err
 	}
 	return a.updateFeature(ctx, layer, id, actor, ifMatch, func(f *spatial.Feature) (orb.Geometry, Edit, error) {
-		if err := splitComputed(nf.Attrs, a.computedOf(layer, f)); err != nil {
+		attrs := nf.Attrs.Map()
+		if err := splitComputed(attrs, a.computedOf(layer, f)); err != nil {
 			return nil, Edit{}, err
 		}
 		e := Edit{Set: map[string]any{}, Actor: actor, Reason: reason}
-		for k, v := range nf.Attrs {
-			if f.Attrs[k] != v {
+		for k, v := range attrs {
+			if f.Attrs.Value(k) != v {
 				e.Set[k] = v
 			}
 		}
-		for k := range f.Attrs {
-			if _, keep := nf.Attrs[k]; !keep && !spatial.IsLedgerField(k) {
+		for _, k := range f.Attrs.Names() {
+			if _, keep := attrs[k]; !keep && !spatial.IsLedgerField(k) {
 				e.Remove = append(e.Remove, k)
 			}
 		}
@@ -361,9 +363,7 @@ func (a *App) applyEdit(l *spatial.Layer, f *spatial.Feature, e *Edit) (*spatial
 		}
 	}
 	next := f.Clone()
-	if next.Attrs == nil {
-		next.Attrs = spatial.Attrs{}
-	}
+	attrs := f.Attrs.Map()
 	now := a.cfg.Now().UTC()
 	var changes []spatial.Change
 	fields := l.Fields
@@ -383,8 +383,8 @@ func (a *App) applyEdit(l *spatial.Layer, f *spatial.Feature, e *Edit) (*spatial
 		}
 	}
 	for _, k := range e.Remove {
-		if before, had := f.Attrs[k]; had {
-			delete(next.Attrs, k)
+		if before, had := f.Attrs.Get(k); had {
+			delete(attrs, k)
 			changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, Removed: true, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
 		}
 	}
@@ -393,20 +393,21 @@ func (a *App) applyEdit(l *spatial.Layer, f *spatial.Feature, e *Edit) (*spatial
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		before, had := f.Attrs[k]
+		before, had := f.Attrs.Get(k)
 		if had && before == val {
 			continue
 		}
 		if !hasField(fields, k) {
 			fields = append(slices.Clone(fields), spatial.Field{Name: k, Type: fieldTypeOf(val), Alias: spatial.FieldAliases[k]})
 		}
-		next.Attrs[k] = val
+		attrs[k] = val
 		changes = append(changes, spatial.Change{Time: now, Key: k, Before: before, After: val, Actor: e.Actor.Name, Reason: e.Reason, Version: l.Version + 1})
 	}
 	if len(changes) > 0 {
-		if err := spatial.CheckEdit(fields, next.Attrs); err != nil {
+		if err := spatial.CheckEdit(fields, attrs); err != nil {
 			return nil, nil, nil, err
 		}
+		next.Attrs = attrs.Record()
 	}
 	return next, changes, fields, nil
 }

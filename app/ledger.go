@@ -249,16 +249,20 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		f.ID = prev.ID
 		// The ledger is kept by mudi: it follows the parcel; a file's ledger values fill in
 		// only what the parcel's ledger does not hold yet.
+		var kept spatial.Attrs
 		for _, lf := range spatial.LedgerFields {
-			if v, ok := prev.Attrs[lf.Name]; ok && v != nil {
-				if f.Attrs == nil {
-					f.Attrs = spatial.Attrs{}
+			if v, ok := prev.Attrs.Get(lf.Name); ok && v != nil {
+				if kept == nil {
+					kept = f.Attrs.Map()
 				}
-				f.Attrs[lf.Name] = v
+				kept[lf.Name] = v
 				if !hasField(fields, lf.Name) {
 					fields = append(slices.Clone(fields), lf)
 				}
 			}
+		}
+		if kept != nil {
+			f.Attrs = kept.Record()
 		}
 		var changes []spatial.Change
 		if !orb.Equal(prev.Geometry, f.Geometry) {
@@ -267,7 +271,7 @@ func (a *App) identify(l *spatial.Layer, imp *spatial.Import, old *spatial.Snaps
 		}
 		attrChanged := false
 		for _, k := range slices.Sorted(maps.Keys(unionKeys(prev.Attrs, f.Attrs))) {
-			before, after := prev.Attrs[k], f.Attrs[k]
+			before, after := prev.Attrs.Value(k), f.Attrs.Value(k)
 			if sameAttr(before, after) {
 				continue
 			}
@@ -316,12 +320,12 @@ func sameAttr(a, b any) bool {
 	return false
 }
 
-func unionKeys(a, b spatial.Attrs) map[string]bool {
-	m := make(map[string]bool, len(a)+len(b))
-	for k := range a {
+func unionKeys(a, b spatial.Record) map[string]bool {
+	m := make(map[string]bool, a.Len()+b.Len())
+	for _, k := range a.Names() {
 		m[k] = true
 	}
-	for k := range b {
+	for _, k := range b.Names() {
 		m[k] = true
 	}
 	return m
@@ -409,7 +413,7 @@ func (a *App) ledgerEdit(l *spatial.Layer, f *spatial.Feature, e *Edit) error {
 		e.Set["XHRQ"] = a.today().String()
 	default:
 		if from == spatial.StateClosed {
-			if _, had := f.Attrs["XHRQ"]; had {
+			if f.Attrs.Has("XHRQ") {
 				e.Remove = append(e.Remove, "XHRQ")
 			}
 		}

@@ -96,7 +96,7 @@ func (a *App) rewind(ctx context.Context, sn *spatial.Snapshot, end time.Time) (
 				continue
 			}
 			if attrs == nil {
-				attrs = f.Attrs.Clone()
+				attrs = f.Attrs.Map()
 			}
 			if c.Before == nil {
 				delete(attrs, c.Key)
@@ -109,7 +109,7 @@ func (a *App) rewind(ctx context.Context, sn *spatial.Snapshot, end time.Time) (
 		}
 		if attrs != nil {
 			g := *f
-			g.Attrs = attrs
+			g.Attrs = attrs.Record()
 			f = &g
 		}
 		out = append(out, f)

@@ -641,7 +641,7 @@ func packLedgerRows(sn *spatial.Snapshot, classes map[spatial.FeatureID]campaign
 		if field == "" {
 			return nil
 		}
-		return f.Attrs[field]
+		return f.Attrs.Value(field)
 	}
 	cf := campaign.FieldsOf(l)
 	state, measure, unit, person, closedOn := cf.DisposalState, fieldCase(l, "CZCS"), fieldCase(l, "ZRDW"), fieldCase(l, "ZRR"), fieldCase(l, campaign.ClosedOnField)

@@ -31,7 +31,7 @@ func ExampleDecodeGeoJSON() {
 		return
 	}
 	f := imp.Features[0]
-	fmt.Printf("kept %d, skipped %d; feature %d %s %.2f 亩\n", len(imp.Features), imp.Skipped, f.ID, f.Attrs["QLR"], f.Derived.AreaMu)
+	fmt.Printf("kept %d, skipped %d; feature %d %s %.2f 亩\n", len(imp.Features), imp.Skipped, f.ID, f.Attrs.Value("QLR"), f.Derived.AreaMu)
 	for _, p := range imp.Problems {
 		fmt.Println(p)
 	}

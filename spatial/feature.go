@@ -21,7 +21,7 @@ type FeatureID uint64
 type Feature struct {
 	ID       FeatureID
 	Geometry orb.Geometry
-	Attrs    Attrs
+	Attrs    Record
 	Derived  Derived
 }
 
@@ -32,11 +32,9 @@ func (f *Feature) Bound() orb.Bound { return f.Geometry.Bound() }
 // The result shares memory with the feature and must not be modified.
 func (f *Feature) Polygons() []orb.Polygon { return Polygons(f.Geometry) }
 
-// Clone returns a copy of f whose attribute map may be changed without affecting f. The
-// geometry is shared: geometries are never modified in place.
+// Clone returns a copy of f. Attributes and geometry are shared: both are immutable.
 func (f *Feature) Clone() *Feature {
 	c := *f
-	c.Attrs = f.Attrs.Clone()
 	return &c
 }
 
@@ -52,8 +50,9 @@ func Polygons(g orb.Geometry) []orb.Polygon {
 	return nil
 }
 
-// Attrs holds attribute values keyed by field name. Values are string, int64, float64, bool or
-// nil (an explicit null), as decoded from the source.
+// Attrs holds attribute values keyed by field name, in the mutable form readers and edits
+// build; features keep them packed as a [Record]. Values are string, int64, float64, bool or nil
+// (an explicit null), as decoded from the source.
 type Attrs map[string]any
 
 // Clone returns a shallow copy of a (values are immutable scalars).
@@ -183,8 +182,8 @@ func (l *Layer) Role(r string) (string, bool) {
 // Properties returns the feature's source attributes merged with its derived attributes, as
 // published in GeoJSON. A source attribute named like a derived one is shadowed.
 func (f *Feature) Properties() map[string]any {
-	m := make(map[string]any, len(f.Attrs)+len(DerivedKeys))
-	for k, v := range f.Attrs {
+	m := make(map[string]any, f.Attrs.Len()+len(DerivedKeys))
+	for k, v := range f.Attrs.All() {
 		m[k] = v
 	}
 	f.Derived.Each(func(k string, v any) { m[k] = v })

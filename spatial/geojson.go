@@ -96,21 +96,22 @@ type rawGeometry struct {
 //
 // Returns a [*SyntaxError] when the input is not GeoJSON and an [*InvalidFeaturesError] when
 // the import must be rejected (see [ImportOptions.Strict]).
+//
+// The input is read in one pass: features are validated and packed a batch at a time, so memory
+// follows the layer being built, not the size of the file. A "crs" member is honoured when it
+// comes before "features" (as GDAL writes it); after them, the features were already read as
+// lon/lat, so only a lon/lat CRS is accepted there.
 func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	return decodeGeoJSON(replaceNonFinite(data), opts)
-}
-
-func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	fr := &finiteReader{r: r}
+	dec := json.NewDecoder(fr)
 	dec.UseNumber()
 	syntax := func(err error) error {
+		if fr.err != nil { // the reader failed, not the JSON
+			return fr.err
+		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return &SyntaxError{Offset: se.Offset, Reason: se.Error()}
@@ -134,11 +135,46 @@ func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 	}
 	var (
 		docType  string
-		raws     []rawFeature
+		batch    []rawFeature
 		single   rawFeature
 		legacy   string
 		sawFeats bool
+		builder  *ImportBuilder
+		src      crs.CRS
+		explicit bool
 	)
+	// start fixes the CRS of the features from what is known when the first one arrives.
+	start := func() error {
+		src = opts.CRS
+		if src == (crs.CRS{}) && legacy != "" {
+			c, err := crs.Parse(legacy)
+			if err != nil {
+				return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
+			}
+			src = c
+		}
+		explicit = src != (crs.CRS{})
+		if !explicit {
+			src = crs.EPSG4326
+		}
+		var err error
+		builder, err = NewImportBuilder(nil, src, explicit, opts)
+		return err
+	}
+	flush := func() error {
+		if builder == nil {
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		if fr.err != nil {
+			return fr.err
+		}
+		builder.Add(sourceFeatures(batch))
+		clear(batch)
+		batch = batch[:0]
+		return nil
+	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -157,15 +193,24 @@ func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 			} else if d, ok := t.(json.Delim); !ok || d != '[' {
 				return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: `"features" must be an array`}
 			}
+			n := 0
 			for dec.More() {
 				var f rawFeature
 				if err := dec.Decode(&f); err != nil {
-					return nil, syntax(fmt.Errorf("feature %d: %w", len(raws), err))
+					return nil, syntax(fmt.Errorf("feature %d: %w", n, err))
 				}
-				raws = append(raws, f)
+				n++
+				if batch = append(batch, f); len(batch) == geojsonBatch {
+					if err := flush(); err != nil {
+						return nil, err
+					}
+				}
 			}
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax(err)
+			}
+			if err := flush(); err != nil {
+				return nil, err
 			}
 		case "crs":
 			var c struct {
@@ -178,6 +223,13 @@ func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 				return nil, syntax(err)
 			}
 			legacy = c.Properties.Name
+			if builder != nil && opts.CRS == (crs.CRS{}) {
+				// The features were read as lon/lat: only a lon/lat CRS can follow them.
+				if c, err := crs.Parse(legacy); err != nil || !c.Geographic() {
+					return nil, &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf(
+						"crs member %q follows the features: put it before \"features\" or give the CRS with the import", legacy)}}}
+				}
+			}
 		case "geometry", "properties", "id":
 			// a bare Feature
 			var v json.RawMessage
@@ -207,35 +259,34 @@ func decodeGeoJSON(data []byte, opts ImportOptions) (*Import, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected data after the GeoJSON object"}
 	}
+	if fr.err != nil {
+		return nil, fr.err
+	}
 	switch docType {
 	case "FeatureCollection":
 		if !sawFeats {
 			return nil, &SyntaxError{Offset: -1, Reason: `FeatureCollection has no "features" member`}
 		}
 	case "Feature":
+		if builder != nil { // a "features" member in a Feature: not GeoJSON
+			return nil, &SyntaxError{Offset: -1, Reason: `a Feature has no "features" member`}
+		}
 		single.Type = "Feature"
 		if id, ok := single.ID.(json.RawMessage); ok {
 			single.ID = decodeAny(id)
 		}
-		raws = []rawFeature{single}
+		batch = append(batch[:0], single)
+		if err := flush(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, &SyntaxError{Offset: -1, Reason: fmt.Sprintf("type %q is not a FeatureCollection or Feature", docType)}
 	}
-
-	src := opts.CRS
-	if src == (crs.CRS{}) && legacy != "" {
-		c, err := crs.Parse(legacy)
-		if err != nil {
-			return nil, &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
-		}
-		src = c
-	}
-	explicitCRS := src != (crs.CRS{})
-	if !explicitCRS {
-		src = crs.EPSG4326
-	}
-	return BuildImport(sourceFeatures(raws), nil, src, explicitCRS, opts)
+	return builder.Finish()
 }
+
+// geojsonBatch is how many features [DecodeGeoJSON] reads before it validates and packs them.
+const geojsonBatch = 4096
 
 // sourceFeatures turns decoded GeoJSON features into the input of [BuildImport].
 func sourceFeatures(raws []rawFeature) []SourceFeature {
@@ -313,7 +364,7 @@ func polygonFrom(c [][][]*float64) (orb.Polygon, *geometryIssue) {
 }
 
 // coordinatesIssue explains why coordinates did not decode: a number beyond the range of a
-// float64 (1e400, or NaN and Infinity as [replaceNonFinite] rewrites them), else reason.
+// float64 (1e400, or NaN and Infinity as [finiteReader] rewrites them), else reason.
 func coordinatesIssue(raw json.RawMessage, reason string) *geometryIssue {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -376,49 +427,109 @@ func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
 	return
 }
 
-// replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity (which some writers
+// finiteReader rewrites, as it reads, the bare tokens NaN, Infinity and -Infinity (which some writers
 // emit but JSON forbids) outside strings to 1e999, a valid JSON number beyond the range of a
 // float64, so that the feature that holds them can be named in the error instead of the whole
-// document failing to parse; such numbers are refused in coordinates and attributes alike.
-func replaceNonFinite(data []byte) []byte {
-	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
-		return data
-	}
-	out := make([]byte, 0, len(data))
-	inString, escaped := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			out = append(out, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+// document failing to parse; such numbers are refused in coordinates and attributes alike. A
+// token split between two reads is held back until the next one completes it.
+type finiteReader struct {
+	r                 io.Reader
+	in, out           []byte
+	buf               []byte
+	inString, escaped bool
+	eof               bool
+	err               error // a read error other than io.EOF, reported by DecodeGeoJSON
+}
+
+var nonFinite = [...]struct{ token, number string }{
+	{"NaN", "1e999"}, {"-Infinity", "-1e999"}, {"Infinity", "1e999"},
+}
+
+func (f *finiteReader) Read(p []byte) (int, error) {
+	for len(f.out) == 0 {
+		if f.eof {
+			if len(f.in) == 0 {
+				return 0, io.EOF
 			}
+		} else {
+			if f.buf == nil {
+				f.buf = make([]byte, 256<<10)
+			}
+			n, err := f.r.Read(f.buf)
+			f.in = append(f.in, f.buf[:n]...)
+			if err == io.EOF {
+				f.eof = true
+			} else if err != nil {
+				f.err = err
+				f.eof, f.in = true, nil
+				return 0, io.ErrUnexpectedEOF
+			}
+		}
+		f.transform()
+	}
+	n := copy(p, f.out)
+	f.out = f.out[n:]
+	return n, nil
+}
+
+// transform moves f.in to f.out, rewriting the tokens, and keeps back a tail of f.in that may be
+// the start of a token.
+func (f *finiteReader) transform() {
+	in, out := f.in, f.out[:0]
+	i := 0
+	for i < len(in) {
+		j := bytes.IndexAny(in[i:], "\"\\NI-")
+		if j < 0 {
+			out = append(out, in[i:]...)
+			i = len(in)
+			break
+		}
+		out = append(out, in[i:i+j]...)
+		i += j
+		c := in[i]
+		if f.inString {
+			switch {
+			case f.escaped:
+				f.escaped = false
+			case c == '\\':
+				f.escaped = true
+			case c == '"':
+				f.inString = false
+			}
+			out = append(out, c)
+			i++
 			continue
 		}
-		switch {
-		case c == '"':
-			inString = true
-		case bytes.HasPrefix(data[i:], []byte("NaN")):
-			out = append(out, "1e999"...)
-			i += 2
+		if c == '"' {
+			f.inString = true
+			out = append(out, c)
+			i++
 			continue
-		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
-			out = append(out, "-1e999"...)
-			i += 8
+		}
+		matched, partial := false, false
+		for _, t := range nonFinite {
+			rest := in[i:]
+			if bytes.HasPrefix(rest, []byte(t.token)) {
+				out = append(out, t.number...)
+				i += len(t.token)
+				matched = true
+				break
+			}
+			if !f.eof && len(rest) < len(t.token) && bytes.HasPrefix([]byte(t.token), rest) {
+				partial = true
+			}
+		}
+		if matched {
 			continue
-		case bytes.HasPrefix(data[i:], []byte("Infinity")):
-			out = append(out, "1e999"...)
-			i += 7
-			continue
+		}
+		if partial {
+			break // wait for the rest of the token
 		}
 		out = append(out, c)
+		i++
 	}
-	return out
+	f.out = out
+	f.in = append(f.in[:0], in[i:]...)
 }
 
 // decodeAny decodes a JSON value into mudi's attribute value types.
@@ -526,9 +637,9 @@ func invalidUTF8(raw json.RawMessage) error {
 
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for
 // the first time join the schema in the order they appear in raw.
-func (s *schemaBuilder) addDecoded(attrs Attrs, raw json.RawMessage) {
+func (s *schemaBuilder) addDecoded(attrs Record, raw json.RawMessage) {
 	newKey := false
-	for k, v := range attrs {
+	for k, v := range attrs.All() {
 		if !s.seen[k] {
 			newKey = true
 		}

@@ -2,8 +2,11 @@ package spatial
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/paulmach/orb"
 
@@ -33,7 +36,7 @@ func TestDecodeGeoJSONKeepsAttributesExactly(t *testing.T) {
 	want := Attrs{"DKBH": "KC-001", "QLR": "浙江衢州某某新材料有限公司", "BSM": int64(12), "MJSS": 3.5, "SFDX": "是",
 		"ok": true, "gone": nil, "nested": `{"a":[1,2]}`, "GDRQ": "2019-05-01", "big": int64(9007199254740993)}
 	for k, v := range want {
-		got, ok := a[k]
+		got, ok := a.Get(k)
 		if !ok || got != v {
 			t.Errorf("attr %s = %#v (present %v), want %#v", k, got, ok, v)
 		}
@@ -116,7 +119,7 @@ func TestDecodeGeoJSONRepairsAndSkipsWhenNotStrict(t *testing.T) {
 	if got := imp.Features[0].Geometry.(orb.Polygon)[0]; len(got) != 5 || got[0] != got[4] {
 		t.Errorf("repaired ring = %v, want 5 closed points", got)
 	}
-	if imp.Features[1].Attrs["name"] != "good" || imp.Features[1].ID != 2 {
+	if imp.Features[1].Attrs.Value("name") != "good" || imp.Features[1].ID != 2 {
 		t.Errorf("second kept feature = %+v", imp.Features[1])
 	}
 	var repaired, skipped int
@@ -187,4 +190,74 @@ func FuzzDecodeGeoJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecodeGeoJSONLegacyCRSMemberAfterTheFeatures(t *testing.T) {
+	ring := `[[391000,3203000],[391100,3203000],[391100,3203100],[391000,3203100],[391000,3203000]]`
+	in := `{"type":"FeatureCollection","features":[` + polygonFeature(ring, `{}`) + `],"crs":{"type":"name","properties":{"name":"EPSG:4549"}}}`
+	_, err := DecodeGeoJSON(strings.NewReader(in), ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), `crs member "EPSG:4549" follows the features`) {
+		t.Errorf("err = %v, want the crs member named as coming too late", err)
+	}
+	// Given with the import, the CRS applies wherever the member is.
+	imp, err := DecodeGeoJSON(strings.NewReader(in), ImportOptions{CRS: mustCRS(t, "EPSG:4549")})
+	if err != nil || len(imp.Features) != 1 {
+		t.Fatalf("with the CRS given: %v", err)
+	}
+	// A lon/lat CRS after the features changes nothing.
+	in = `{"type":"FeatureCollection","features":[` + polygonFeature(square, `{}`) + `],"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}}}`
+	if imp, err := DecodeGeoJSON(strings.NewReader(in), ImportOptions{}); err != nil || len(imp.Features) != 1 {
+		t.Errorf("CRS84 after the features: %v", err)
+	}
+}
+
+// TestDecodeGeoJSONStreams reads a collection larger than a batch one byte at a time, with the
+// non-finite tokens split across reads everywhere: the result equals that of one read.
+func TestDecodeGeoJSONStreams(t *testing.T) {
+	var feats []string
+	for i := range geojsonBatch + 10 {
+		x := 118.8 + float64(i%100)*0.001
+		y := 28.9 + float64(i/100)*0.001
+		ring := fmt.Sprintf(`[[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f]]`, x, y, x+0.0008, y, x+0.0008, y+0.0008, x, y)
+		props := fmt.Sprintf(`{"DKBH":"KC-%05d","note":"NaN -Infinity \"Infinity\"","n":%d}`, i, i)
+		switch i {
+		case 7:
+			props = `{"MJ":NaN}`
+		case geojsonBatch + 3:
+			props = `{"MJ":-Infinity}`
+		}
+		feats = append(feats, polygonFeature(ring, props))
+	}
+	in := fc(feats...)
+	whole, err := DecodeGeoJSON(strings.NewReader(in), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bytewise, err := DecodeGeoJSON(iotest.OneByteReader(strings.NewReader(in)), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(whole.Features) != geojsonBatch+8 || whole.Skipped != 2 {
+		t.Fatalf("%d features, %d skipped; want %d and 2", len(whole.Features), whole.Skipped, geojsonBatch+8)
+	}
+	if !reflect.DeepEqual(whole.Problems, bytewise.Problems) || len(whole.Features) != len(bytewise.Features) {
+		t.Fatalf("byte-wise read differs: %v", bytewise.Problems)
+	}
+	for _, p := range whole.Problems {
+		if p.Index != 7 && p.Index != geojsonBatch+3 || !strings.Contains(p.Reason, "not a finite number") {
+			t.Errorf("problem %+v", p)
+		}
+	}
+	for i, f := range whole.Features {
+		g := bytewise.Features[i]
+		if f.ID != g.ID || !f.Attrs.Equal(g.Attrs) || !orb.Equal(f.Geometry, g.Geometry) {
+			t.Fatalf("feature %d differs", f.ID)
+		}
+	}
+	if got := whole.Features[0].Attrs.Value("note"); got != `NaN -Infinity "Infinity"` {
+		t.Errorf("tokens inside a string were changed: %q", got)
+	}
+	if got := whole.Features[geojsonBatch].Attrs.Value("DKBH"); got != fmt.Sprintf("KC-%05d", geojsonBatch+1) {
+		t.Errorf("feature %d is %v", geojsonBatch+1, got)
+	}
 }

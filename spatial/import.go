@@ -55,87 +55,124 @@ type SourceFeature struct {
 // lon/lat coordinates with a projected CRS, or a schema that [CheckFields] refuses), or no
 // valid feature at all.
 func BuildImport(records []SourceFeature, fields []Field, src crs.CRS, explicitCRS bool, opts ImportOptions) (*Import, error) {
+	b, err := NewImportBuilder(fields, src, explicitCRS, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.Add(records)
+	return b.Finish()
+}
+
+// ImportBuilder is [BuildImport] one batch of records at a time, so that a reader can stream a
+// file of any size with memory bounded by a batch: each record becomes a compact feature as
+// soon as it is added. Ids, problems and the schema are those [BuildImport] gives for the
+// concatenation of the batches.
+type ImportBuilder struct {
+	fields      []Field
+	src         crs.CRS
+	explicitCRS bool
+	opts        ImportOptions
+
+	imp    *Import
+	schema *schemaBuilder
+	total  int  // problems, listed or not
+	fatal  bool // a problem that concerns the whole input
+	n      int  // records added
+}
+
+// NewImportBuilder starts an import; see [BuildImport] for the arguments.
+func NewImportBuilder(fields []Field, src crs.CRS, explicitCRS bool, opts ImportOptions) (*ImportBuilder, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
-	// The work on each record is independent: do it on every core, then assemble the result in
-	// input order so that ids, problems and the schema do not depend on scheduling.
-	preps := make([]prepared, len(records))
-	parallelRange(len(records), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			preps[i] = prepare(i, records[i], src, explicitCRS)
-		}
-	})
-
 	if fields != nil {
 		if err := CheckFields(fields); err != nil {
 			return nil, schemaError(err)
 		}
 	}
-	imp := &Import{CRS: src}
-	schema := newSchemaBuilder()
-	var total int
-	fatal := false // a problem that concerns the whole input
-	add := func(p Problem) {
-		total++
-		if len(imp.Problems) < opts.MaxProblems {
-			imp.Problems = append(imp.Problems, p)
-		}
+	return &ImportBuilder{fields: fields, src: src, explicitCRS: explicitCRS, opts: opts,
+		imp: &Import{CRS: src}, schema: newSchemaBuilder()}, nil
+}
+
+// Records returns the number of records added so far.
+func (b *ImportBuilder) Records() int { return b.n }
+
+func (b *ImportBuilder) problem(p Problem) {
+	b.total++
+	if len(b.imp.Problems) < b.opts.MaxProblems {
+		b.imp.Problems = append(b.imp.Problems, p)
 	}
+}
+
+// Add validates, converts and measures a batch of records. The builder does not keep records:
+// the caller may reuse the slice.
+func (b *ImportBuilder) Add(records []SourceFeature) {
+	// The work on each record is independent: do it on every core, then assemble the result in
+	// input order so that ids, problems and the schema do not depend on scheduling.
+	preps := make([]prepared, len(records))
+	base := b.n
+	parallelRange(len(records), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			preps[i] = prepare(base+i, records[i], b.src, b.explicitCRS)
+		}
+	})
 	for i, p := range preps {
 		rf := &records[i]
 		if p.skip != nil {
-			add(*p.skip)
-			imp.Skipped++
-			fatal = fatal || p.fatal
+			b.problem(*p.skip)
+			b.imp.Skipped++
+			b.fatal = b.fatal || p.fatal
 			continue
 		}
 		for _, r := range p.repairs {
-			add(Problem{Index: i, SourceID: rf.ID, Reason: r.reason, At: r.at, Repaired: true})
+			b.problem(Problem{Index: base + i, SourceID: rf.ID, Reason: r.reason, At: r.at, Repaired: true})
 		}
 		if rf.Attrs == nil {
-			schema.addDecoded(p.attrs, rf.Properties)
-		} else if fields == nil {
+			b.schema.addDecoded(p.attrs, rf.Properties)
+		} else if b.fields == nil {
 			// Typed attributes without a declared schema: new keys join in name order.
 			var fresh []string
-			for k, v := range p.attrs {
-				if !schema.seen[k] {
-					schema.seen[k] = true
+			for k, v := range p.attrs.All() {
+				if !b.schema.seen[k] {
+					b.schema.seen[k] = true
 					fresh = append(fresh, k)
 				}
-				schema.observe(k, v)
+				b.schema.observe(k, v)
 			}
 			slices.Sort(fresh)
-			schema.order = append(schema.order, fresh...)
+			b.schema.order = append(b.schema.order, fresh...)
 		}
-		f := &Feature{Geometry: p.geom, Attrs: p.attrs}
+		f := &Feature{ID: FeatureID(len(b.imp.Features) + 1), Geometry: p.geom, Attrs: p.attrs}
 		f.Derived.AreaM2 = p.areaM2
 		f.Derived.AreaMu = MuFromM2(p.areaM2)
-		imp.Features = append(imp.Features, f)
-		imp.Sources = append(imp.Sources, i)
+		b.imp.Features = append(b.imp.Features, f)
+		b.imp.Sources = append(b.imp.Sources, base+i)
 	}
-	for i, f := range imp.Features {
-		f.ID = FeatureID(i + 1)
-	}
-	if fields != nil {
-		imp.Fields = make([]Field, len(fields))
-		for i, f := range fields {
+	b.n += len(records)
+}
+
+// Finish returns the import, or an [*InvalidFeaturesError] as [BuildImport] does.
+func (b *ImportBuilder) Finish() (*Import, error) {
+	imp := b.imp
+	if b.fields != nil {
+		imp.Fields = make([]Field, len(b.fields))
+		for i, f := range b.fields {
 			if f.Alias == "" {
 				f.Alias = FieldAliases[f.Name]
 			}
 			imp.Fields[i] = f
 		}
 	} else {
-		imp.Fields = schema.fields()
+		imp.Fields = b.schema.fields()
 		if err := CheckFields(imp.Fields); err != nil {
 			return nil, schemaError(err)
 		}
 	}
 	switch {
-	case total > 0 && (opts.Strict || fatal):
-		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
-	case len(imp.Features) == 0 && len(records) > 0:
-		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: total}
+	case b.total > 0 && (b.opts.Strict || b.fatal):
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: b.total}
+	case len(imp.Features) == 0 && b.n > 0:
+		return nil, &InvalidFeaturesError{Problems: imp.Problems, Total: b.total}
 	}
 	return imp, nil
 }
@@ -152,7 +189,7 @@ type prepared struct {
 	fatal   bool // the problem concerns the whole input
 	geom    orb.Geometry
 	repairs []geometryIssue
-	attrs   Attrs
+	attrs   Record
 	areaM2  float64
 }
 
@@ -200,7 +237,7 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 	if err := CheckAttrs(attrs); err != nil {
 		return skip(Problem{Reason: err.(*AttributeError).Detail()})
 	}
-	return prepared{geom: clean, repairs: repairs, attrs: attrs, areaM2: AreaM2(clean)}
+	return prepared{geom: clean, repairs: repairs, attrs: attrs.Record(), areaM2: AreaM2(clean)}
 }
 
 // parallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to

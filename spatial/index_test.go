@@ -110,7 +110,7 @@ func TestIndexReadersSeeWholeSnapshots(t *testing.T) {
 				s := x.Layer("a")
 				// Every feature of a snapshot carries that snapshot's version in its attributes.
 				for _, f := range s.Features()[:10] {
-					if v, ok := f.Attrs["v"]; ok && v != s.Layer.Version {
+					if v, ok := f.Attrs.Get("v"); ok && v != int64(s.Layer.Version) {
 						t.Errorf("snapshot v%d holds a feature of v%v", s.Layer.Version, v)
 						return
 					}
@@ -123,7 +123,7 @@ func TestIndexReadersSeeWholeSnapshots(t *testing.T) {
 		var changed []*Feature
 		for _, f := range cur.Features()[:10] {
 			c := f.Clone()
-			c.Attrs = Attrs{"v": v}
+			c.Attrs = Attrs{"v": int64(v)}.Record()
 			changed = append(changed, c)
 		}
 		cur = cur.WithFeatures(Layer{ID: "a", Version: v}, changed)

@@ -5,19 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/paulmach/orb"
 
 	"github.com/mudi-gis/mudi/spatial"
 )
 
-// Feature value format, version 1. Restart decodes every stored feature, so the format is
-// flat binary that decodes without reflection: floats are 8-byte little-endian IEEE 754 (bit
-// exact, NaN and -0 included), counts and lengths are uvarints, integers zig-zag varints.
-// The feature id is the key, not part of the value.
+// Feature value format. Restart decodes every stored feature, so the format is flat binary that
+// decodes without reflection: floats are 8-byte little-endian IEEE 754 (bit exact, NaN and -0
+// included), counts and lengths are uvarints, integers zig-zag varints. The feature id is the
+// key, not part of the value.
 //
-//	byte     format version (1)
+//	byte     format version (2; version 1 is still read, see below)
 //	geometry tag byte, then by tag:
 //	           0 nil
 //	           1 Point            x y
@@ -31,14 +30,22 @@ import (
 //	           9 Collection       n, n×geometry (nested at most maxGeometryDepth deep)
 //	derived  AreaM2 AreaMu OutsideRatio OutsideMu BlockMu (float64s), BlockID (uvarint),
 //	         flags (byte; bit 0 Scattered), ControlPosition (uvarint length + bytes)
-//	attrs    uvarint len+1 (0 means a nil map), then len × (uvarint key length, key bytes,
-//	         value tag, payload), keys in byte order. Value tags:
-//	           0 nil  1 false  2 true  3 int64 (zig-zag varint)  4 float64  5 string (uvarint
-//	           length + bytes)
+//	attrs    uvarint n, then when n > 0: n names in byte order (uvarint length + bytes each),
+//	         then the packed values of spatial.Record (uvarint length + bytes) exactly as a
+//	         feature keeps them in memory, so that loading a feature copies its values once
+//	         instead of rebuilding them.
 //
-// A decoder rejects unknown tags, counts larger than the bytes left, duplicate keys and
+// Version 1 differs only in attrs: uvarint len+1 (0 means none), then len × (uvarint key
+// length, key bytes, value tag, payload), keys in byte order. Value tags: 0 nil 1 false 2 true
+// 3 int64 (zig-zag varint) 4 float64 5 string (uvarint length + bytes). Opening a store of schema
+// 2 rewrites its features in version 2 (db.go, migrate).
+//
+// A decoder rejects unknown tags, counts larger than the bytes left, names out of order and
 // trailing bytes, so corrupt input is an error, never a panic or a huge allocation.
-const featureFormatV1 = 1
+const (
+	featureFormatV1 = 1
+	featureFormatV2 = 2
+)
 
 const (
 	geomNil byte = iota
@@ -67,13 +74,12 @@ const (
 // featureEncoder encodes features; it keeps scratch space between calls and is not safe for
 // concurrent use.
 type featureEncoder struct {
-	keys []string
-	buf  []byte
+	buf []byte
 }
 
 // encode returns the encoded value of f. The result is valid until the next call.
 func (e *featureEncoder) encode(f *spatial.Feature) ([]byte, error) {
-	b := append(e.buf[:0], featureFormatV1)
+	b := append(e.buf[:0], featureFormatV2)
 	b, err := appendGeometry(b, f.Geometry, 0)
 	if err != nil {
 		return nil, fmt.Errorf("feature %d: %w", f.ID, err)
@@ -90,39 +96,13 @@ func (e *featureEncoder) encode(f *spatial.Feature) ([]byte, error) {
 	b = append(b, flags)
 	b = appendString(b, string(d.ControlPosition))
 
-	if f.Attrs == nil {
-		b = append(b, 0)
-	} else {
-		b = binary.AppendUvarint(b, uint64(len(f.Attrs))+1)
-		e.keys = e.keys[:0]
-		for k := range f.Attrs {
-			e.keys = append(e.keys, k)
+	names, data := f.Attrs.Packed()
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	if len(names) > 0 {
+		for _, n := range names {
+			b = appendString(b, n)
 		}
-		slices.Sort(e.keys) // a canonical encoding: same feature, same bytes
-		for _, k := range e.keys {
-			b = appendString(b, k)
-			switch v := f.Attrs[k].(type) {
-			case nil:
-				b = append(b, valNil)
-			case bool:
-				if v {
-					b = append(b, valTrue)
-				} else {
-					b = append(b, valFalse)
-				}
-			case int64:
-				b = append(b, valInt)
-				b = binary.AppendVarint(b, v)
-			case float64:
-				b = append(b, valFloat)
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-			case string:
-				b = append(b, valString)
-				b = appendString(b, v)
-			default:
-				return nil, fmt.Errorf("feature %d: attribute %q: unsupported type %T (want string, int64, float64, bool or nil)", f.ID, k, v)
-			}
-		}
+		b = appendString(b, data)
 	}
 	e.buf = b
 	return b, nil
@@ -208,7 +188,8 @@ var errCorrupt = errors.New("corrupt feature value")
 // feature in it), attribute keys are interned, and repeated short string values (status,
 // district …) share one string and one interface value. Not safe for concurrent use.
 type featureDecoder struct {
-	keys  map[string]*keyIntern
+	sets  map[string]*spatial.NameSet // by the bytes of the encoded names (version 2)
+	keys  map[string]*keyIntern       // version 1
 	feats []spatial.Feature
 	pts   []orb.Point
 	rings []orb.Ring
@@ -235,7 +216,7 @@ const (
 )
 
 func newFeatureDecoder() *featureDecoder {
-	return &featureDecoder{keys: make(map[string]*keyIntern)}
+	return &featureDecoder{sets: make(map[string]*spatial.NameSet), keys: make(map[string]*keyIntern)}
 }
 
 // decode decodes the value b of feature id. The result does not reference b.
@@ -243,8 +224,9 @@ func (d *featureDecoder) decode(id spatial.FeatureID, b []byte) (*spatial.Featur
 	if len(b) == 0 {
 		return nil, fmt.Errorf("feature %d: %w: empty", id, errCorrupt)
 	}
-	if b[0] != featureFormatV1 {
-		return nil, fmt.Errorf("feature %d: unknown feature format version %d (this mudi reads version %d)", id, b[0], featureFormatV1)
+	version := b[0]
+	if version != featureFormatV1 && version != featureFormatV2 {
+		return nil, fmt.Errorf("feature %d: unknown feature format version %d (this mudi reads versions %d and %d)", id, b[0], featureFormatV1, featureFormatV2)
 	}
 	if len(d.feats) == 0 {
 		d.feats = make([]spatial.Feature, featChunk)
@@ -265,7 +247,11 @@ func (d *featureDecoder) decode(id spatial.FeatureID, b []byte) (*spatial.Featur
 	}
 	f.Derived.Scattered = flags&1 != 0
 	f.Derived.ControlPosition = position(r.bytes())
-	f.Attrs = d.attrs(&r)
+	if version == featureFormatV1 {
+		f.Attrs = d.attrsV1(&r).Record()
+	} else {
+		f.Attrs = d.attrs(&r)
+	}
 	if r.err == nil && r.off != len(b) {
 		r.fail("%d trailing bytes", len(b)-r.off)
 	}
@@ -292,7 +278,54 @@ func position(b []byte) spatial.Position {
 	return spatial.Position(b)
 }
 
-func (d *featureDecoder) attrs(r *reader) spatial.Attrs {
+// attrs reads the attributes of format version 2: the names are looked up by their bytes among
+// the sets this decoder has seen (a layer's features mostly share one), the packed values are
+// copied once and checked.
+func (d *featureDecoder) attrs(r *reader) spatial.Record {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return spatial.Record{}
+	}
+	// Each name takes at least one byte (its length).
+	if n > uint64(len(r.b)-r.off) {
+		r.fail("attribute count %d exceeds the %d bytes left", n, len(r.b)-r.off)
+		return spatial.Record{}
+	}
+	from := r.off
+	for range n {
+		if r.bytes(); r.err != nil {
+			return spatial.Record{}
+		}
+	}
+	span := r.b[from:r.off]
+	set, ok := d.sets[string(span)]
+	if !ok {
+		names := make([]string, 0, n)
+		rr := reader{b: span}
+		for range n {
+			names = append(names, string(rr.bytes()))
+		}
+		set = spatial.NameSetOf(names)
+		if set == nil || len(set.Names()) != int(n) {
+			r.fail("bad attribute names")
+			return spatial.Record{}
+		}
+		d.sets[string(span)] = set
+	}
+	data := r.bytes()
+	if r.err != nil {
+		return spatial.Record{}
+	}
+	rec, err := spatial.RecordFromPacked(set.Names(), set, string(data))
+	if err != nil {
+		r.fail("%v", err)
+		return spatial.Record{}
+	}
+	return rec
+}
+
+// attrsV1 reads the attributes of format version 1.
+func (d *featureDecoder) attrsV1(r *reader) spatial.Attrs {
 	x := r.uvarint()
 	if r.err != nil || x == 0 {
 		return nil

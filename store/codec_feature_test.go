@@ -64,7 +64,7 @@ func TestFeatureDecoderRejectsCorruptValues(t *testing.T) {
 func countTail(t *testing.T, enc []byte) int {
 	t.Helper()
 	f := simpleFeature(1, "甲")
-	f.Attrs = nil
+	f.Attrs = spatial.Record{}
 	return len(enc) - len(encodeOne(t, f)) + 1
 }
 
@@ -74,9 +74,6 @@ func TestFeatureEncoderRejectsUnsupportedValues(t *testing.T) {
 		f    *spatial.Feature
 		want string
 	}{
-		{name: "int attribute", f: &spatial.Feature{ID: 1, Attrs: spatial.Attrs{"a": 1}}, want: "unsupported type int"},
-		{name: "float32 attribute", f: &spatial.Feature{ID: 1, Attrs: spatial.Attrs{"a": float32(1)}}, want: "unsupported type float32"},
-		{name: "nested map attribute", f: &spatial.Feature{ID: 1, Attrs: spatial.Attrs{"a": map[string]any{}}}, want: "unsupported type map"},
 		{
 			name: "collections nested too deep",
 			f:    &spatial.Feature{ID: 1, Geometry: nest(orb.Point{1, 2}, maxGeometryDepth+1)},
@@ -100,7 +97,7 @@ func nest(g orb.Geometry, depth int) orb.Geometry {
 	return g
 }
 
-func TestDecoderSharesRepeatedValues(t *testing.T) {
+func TestDecoderSharesNameSets(t *testing.T) {
 	fs := syntheticFeatures(2000, 4)
 	d := newFeatureDecoder()
 	var got []*spatial.Feature
@@ -112,11 +109,14 @@ func TestDecoderSharesRepeatedValues(t *testing.T) {
 		got = append(got, g)
 	}
 	sameFeatures(t, got, fs)
-	if k := d.keys["ZT"]; k == nil || len(k.vals) != len(statuses) {
-		t.Errorf("status values interned: %v", k)
+	first := got[0].Attrs.Names()
+	for _, g := range got[1:] {
+		if names := g.Attrs.Names(); &names[0] != &first[0] {
+			t.Fatalf("feature %d has a name set of its own", g.ID)
+		}
 	}
-	if k := d.keys["DKBH"]; k == nil || k.vals != nil {
-		t.Errorf("unique codes should have stopped interning")
+	if len(d.sets) != 1 {
+		t.Errorf("decoder holds %d name sets, want 1", len(d.sets))
 	}
 }
 
@@ -163,7 +163,7 @@ func FuzzFeatureRoundTrip(f *testing.F) {
 		in := &spatial.Feature{
 			ID:       spatial.FeatureID(id),
 			Geometry: orb.MultiPolygon{{ring, {{y, x}}}, {{{fval, fval}}}},
-			Attrs:    spatial.Attrs{key: sval, key + "i": ival, key + "f": fval, key + "b": bval, key + "n": nil},
+			Attrs:    spatial.Attrs{key: sval, key + "i": ival, key + "f": fval, key + "b": bval, key + "n": nil}.Record(),
 			Derived: spatial.Derived{
 				AreaM2: x, AreaMu: y, ControlPosition: spatial.Position(pos), OutsideRatio: fval,
 				OutsideMu: -fval, BlockID: id ^ 0xabcdef, BlockMu: float64(ival), Scattered: bval,
@@ -177,8 +177,8 @@ func FuzzFeatureRoundTrip(f *testing.F) {
 		if out.ID != in.ID || !bytes.Equal(encodeOne(t, out), enc) {
 			t.Fatalf("round trip differs:\n in %#v\nout %#v", in, out)
 		}
-		for k, v := range in.Attrs {
-			w := out.Attrs[k]
+		for k, v := range in.Attrs.All() {
+			w := out.Attrs.Value(k)
 			switch v := v.(type) {
 			case float64:
 				if wf, ok := w.(float64); !ok || math.Float64bits(wf) != math.Float64bits(v) {

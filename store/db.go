@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/mudi-gis/mudi/spatial"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -53,7 +55,7 @@ type Options struct {
 
 // schemaVersion is the layout version this build writes. Open migrates older files (see
 // migrate) and refuses newer ones.
-const schemaVersion uint64 = 2
+const schemaVersion uint64 = 3
 
 // Top-level bucket names.
 var (
@@ -68,12 +70,15 @@ var (
 	bucketArchive  = []byte("archive")
 	bucketChanges  = []byte("changes")
 	bucketEvidence = []byte("evidence")
+	// Since schema 3: features of large layers written ahead of the transaction that publishes
+	// them (staging.go).
+	bucketStaging = []byte("staging")
 
 	topBuckets = [][]byte{bucketMeta, bucketLayers, bucketFeatures, bucketHistory, bucketAnalyses, bucketSettings,
-		bucketArchive, bucketChanges, bucketEvidence}
+		bucketArchive, bucketChanges, bucketEvidence, bucketStaging}
 
 	// layerBuckets are the top buckets that hold a sub-bucket per layer.
-	layerBuckets = [][]byte{bucketFeatures, bucketHistory, bucketArchive, bucketChanges, bucketEvidence}
+	layerBuckets = [][]byte{bucketFeatures, bucketHistory, bucketArchive, bucketChanges, bucketEvidence, bucketStaging}
 
 	keySchema = []byte("schema")
 )
@@ -126,11 +131,28 @@ func Open(path string, opts Options) (*DB, error) {
 		// initSchema reports).
 		err = bdb.Update(func(tx *bolt.Tx) error { return initSchema(tx, path) })
 	}
+	if err == nil && !opts.ReadOnly {
+		err = db.clearStagingIfAny()
+	}
 	if err != nil {
 		bdb.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// clearStagingIfAny removes features staged by a write that never finished (a crash).
+func (db *DB) clearStagingIfAny() error {
+	left := false
+	_ = db.view(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketStaging).Cursor().First()
+		left = k != nil
+		return nil
+	})
+	if !left {
+		return nil
+	}
+	return db.update(clearStaging)
 }
 
 // initialMmapSize returns the size of the memory map to start with: at least 1 GiB, and
@@ -224,8 +246,16 @@ func initSchema(tx *bolt.Tx, path string) error {
 // all-or-nothing too.
 //
 //	1 → 2: the parcel ledger — buckets for archived parcels, layer change logs and evidence.
+//	2 → 3: features in format version 2 (attribute values packed as they are kept in
+//	       memory, see codec_feature.go; archived parcels keep version 1, which is still read),
+//	       and the staging bucket (staging.go).
 func migrate(tx *bolt.Tx, from uint64) error {
 	switch from {
+	case 2:
+		if _, err := tx.CreateBucketIfNotExists(bucketStaging); err != nil {
+			return err
+		}
+		return rewriteFeatures(tx)
 	case 1:
 		for _, name := range [][]byte{bucketArchive, bucketChanges, bucketEvidence} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -236,6 +266,48 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	default:
 		return fmt.Errorf("no migration from schema version %d", from)
 	}
+}
+
+// rewriteFeatures re-encodes every stored feature in the current format.
+func rewriteFeatures(tx *bolt.Tx) error {
+	top := tx.Bucket(bucketFeatures)
+	var layers [][]byte
+	if err := top.ForEachBucket(func(k []byte) error {
+		layers = append(layers, slices.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range layers {
+		b := top.Bucket(id)
+		dec := newFeatureDecoder()
+		var enc featureEncoder
+		var keys, vals [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return fmt.Errorf("layer %q: bad feature key %x", id, k)
+			}
+			f, err := dec.decode(spatial.FeatureID(binary.BigEndian.Uint64(k)), v)
+			if err != nil {
+				return fmt.Errorf("layer %q: %w", id, err)
+			}
+			nv, err := enc.encode(f)
+			if err != nil {
+				return fmt.Errorf("layer %q: %w", id, err)
+			}
+			keys, vals = append(keys, slices.Clone(k)), append(vals, slices.Clone(nv))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if err := b.Put(k, vals[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func putSchema(tx *bolt.Tx, v uint64) error {

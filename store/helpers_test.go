@@ -71,7 +71,7 @@ func simpleFeature(id spatial.FeatureID, name string) *spatial.Feature {
 	return &spatial.Feature{
 		ID:       id,
 		Geometry: orb.Polygon{square(x, 30, 0.001)},
-		Attrs:    spatial.Attrs{"名称": name, "状态": "闲置"},
+		Attrs:    spatial.Attrs{"名称": name, "状态": "闲置"}.Record(),
 		Derived:  spatial.Derived{AreaM2: 40000, AreaMu: 60},
 	}
 }
@@ -141,7 +141,7 @@ func syntheticFeatures(n int, seed uint64) []*spatial.Feature {
 		fs[i] = &spatial.Feature{
 			ID:       id,
 			Geometry: g,
-			Attrs:    a,
+			Attrs:    a.Record(),
 			Derived: spatial.Derived{
 				AreaM2:          area,
 				AreaMu:          mu,

@@ -19,8 +19,8 @@ func TestUpdateFeaturesAppendsHistory(t *testing.T) {
 
 	// First edit: feature 2 changes status; two changes in one call.
 	f2 := simpleFeature(2, "乙")
-	f2.Attrs["状态"] = "低效"
-	f2.Attrs["税收"] = int64(120000)
+	f2.Attrs = f2.Attrs.With("状态", "低效")
+	f2.Attrs = f2.Attrs.With("税收", int64(120000))
 	l.Version = 2
 	first := map[spatial.FeatureID][]spatial.Change{2: {
 		{Seq: 99, Time: t0, Key: "状态", Before: "闲置", After: "低效", Actor: "规划科"},

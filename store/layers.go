@@ -69,10 +69,14 @@ func putLayer(tx *bolt.Tx, l spatial.Layer) error {
 	return tx.Bucket(bucketLayers).Put([]byte(l.ID), v)
 }
 
+// releaseEvery is how many features LoadLayer decodes between two releases of the mapped file
+// pages it read (see releaseMapped): about 40 MB of a parcels layer.
+const releaseEvery = 1 << 16
+
 // LoadLayer returns layer id and all its features in id order, read from one consistent
 // snapshot. The features are new values owned by the caller; their geometries share backing
 // arrays with other features of the same load and must not be modified in place (see
-// [spatial.Feature]). Repeated attribute keys and short repeated string values are shared.
+// [spatial.Feature]). Features with the same attribute names share them.
 //
 // It returns an error wrapping ErrNotFound if there is no such layer, and ctx.Err() (wrapped)
 // if ctx is cancelled during the load.
@@ -99,6 +103,9 @@ func (db *DB) LoadLayer(ctx context.Context, id string) (spatial.Layer, []*spati
 					return err
 				}
 			}
+			if len(fs)%releaseEvery == 0 {
+				releaseMapped(tx)
+			}
 			if len(k) != 8 || v == nil {
 				return fmt.Errorf("bad feature key %x", k)
 			}
@@ -111,6 +118,7 @@ func (db *DB) LoadLayer(ctx context.Context, id string) (spatial.Layer, []*spati
 			}
 			fs = append(fs, f)
 		}
+		releaseMapped(tx)
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -127,12 +135,12 @@ func (db *DB) LoadLayer(ctx context.Context, id string) (spatial.Layer, []*spati
 // nothing: on any error, including a cancelled ctx or a crash, the store is left as it was.
 // See [Tx.CreateLayer].
 func (db *DB) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
-	return db.Update(func(tx *Tx) error { return tx.CreateLayer(ctx, l, fs, progress) })
+	return db.Update(func(tx *Tx) error { return tx.CreateLayer(ctx, l, fs, progress, nil) })
 }
 
 // ReplaceLayer atomically replaces layer l.ID, all or nothing; see [Tx.ReplaceLayer].
 func (db *DB) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
-	return db.Update(func(tx *Tx) error { return tx.ReplaceLayer(ctx, l, fs, progress) })
+	return db.Update(func(tx *Tx) error { return tx.ReplaceLayer(ctx, l, fs, progress, nil) })
 }
 
 // DeleteLayer removes layer id, its features and their history in one transaction; see

@@ -45,10 +45,13 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 // progress, if not nil, is called with the number of features written so far every 1000
 // features and once at the end.
 //
+// staged, when not nil, holds fs written ahead by [DB.Stage]: they are moved into place instead
+// of written (and progress is not called).
+//
 // It returns an error wrapping ErrExists if layer l.ID exists, an error if l.ID is not a valid
-// layer id or a feature is invalid (nil, id 0, duplicate id, nil geometry, non-finite bound,
-// attribute of an unsupported type), and ctx.Err() (wrapped) if ctx is cancelled.
-func (t *Tx) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
+// layer id or a feature is invalid (nil, id 0, duplicate id, nil geometry, non-finite bound),
+// and ctx.Err() (wrapped) if ctx is cancelled.
+func (t *Tx) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int), staged *Staged) error {
 	if !spatial.ValidLayerID(l.ID) {
 		return fmt.Errorf("store: create layer: invalid layer id %q", l.ID)
 	}
@@ -68,11 +71,7 @@ func (t *Tx) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Fea
 		if _, err := recreateBucket(t.tx.Bucket(bucketHistory), id); err != nil {
 			return err
 		}
-		fb, err := recreateBucket(t.tx.Bucket(bucketFeatures), id)
-		if err != nil {
-			return err
-		}
-		return writeFeatures(ctx, fb, sorted, progress)
+		return t.putFeatures(ctx, id, sorted, progress, staged)
 	}()
 	if err != nil {
 		return fmt.Errorf("store: create layer %q: %w", l.ID, err)
@@ -86,8 +85,8 @@ func (t *Tx) CreateLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Fea
 // of every other feature is deleted with it.
 //
 // It returns an error wrapping ErrNotFound if layer l.ID does not exist, and the errors of
-// CreateLayer for invalid features or a cancelled ctx.
-func (t *Tx) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int)) error {
+// CreateLayer for invalid features or a cancelled ctx. staged is as for CreateLayer.
+func (t *Tx) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Feature, progress func(done int), staged *Staged) error {
 	sorted, bound, err := prepareFeatures(fs)
 	if err != nil {
 		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
@@ -101,11 +100,7 @@ func (t *Tx) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Fe
 		if err := putLayer(t.tx, l); err != nil {
 			return err
 		}
-		fb, err := recreateBucket(t.tx.Bucket(bucketFeatures), id)
-		if err != nil {
-			return err
-		}
-		if err := writeFeatures(ctx, fb, sorted, progress); err != nil {
+		if err := t.putFeatures(ctx, id, sorted, progress, staged); err != nil {
 			return err
 		}
 		return pruneHistory(ctx, t.tx, id, sorted)
@@ -114,6 +109,18 @@ func (t *Tx) ReplaceLayer(ctx context.Context, l spatial.Layer, fs []*spatial.Fe
 		return fmt.Errorf("store: replace layer %q: %w", l.ID, err)
 	}
 	return nil
+}
+
+// putFeatures makes sorted the features of layer id: moved into place when staged, else written.
+func (t *Tx) putFeatures(ctx context.Context, id []byte, sorted []*spatial.Feature, progress func(done int), staged *Staged) error {
+	if staged != nil {
+		return t.publishStaged(id, staged)
+	}
+	fb, err := recreateBucket(t.tx.Bucket(bucketFeatures), id)
+	if err != nil {
+		return err
+	}
+	return writeFeatures(ctx, fb, sorted, progress)
 }
 
 // DeleteLayer removes layer id, its features and their history. It returns an error wrapping

@@ -267,7 +267,7 @@ func checkJSProps(t *testing.T, c Coord, s *spatial.Snapshot, f *spatial.Feature
 			t.Errorf("tile %v feature %d: %s = %v", c, f.ID, k, v)
 		}
 	}
-	for k, v := range f.Attrs {
+	for k, v := range f.Attrs.All() {
 		jv, ok := props[k]
 		switch v := v.(type) {
 		case nil:

@@ -200,7 +200,7 @@ func genCounty(tb testing.TB, o countyOptions) *county {
 				}
 				id++
 				ids[i][j] = id
-				f := &spatial.Feature{ID: id, Geometry: geom, Attrs: genAttrs(rng, id, p)}
+				f := &spatial.Feature{ID: id, Geometry: geom, Attrs: genAttrs(rng, id, p).Record()}
 				f.Derived.AreaM2 = spatial.AreaM2(geom)
 				f.Derived.AreaMu = spatial.MuFromM2(f.Derived.AreaM2)
 				switch r := rng.IntN(10); {
@@ -214,7 +214,7 @@ func genCounty(tb testing.TB, o countyOptions) *county {
 					f.Derived.OutsideRatio = 0.4
 					f.Derived.OutsideMu = 0.4 * f.Derived.AreaMu
 				}
-				if f.Attrs["SFDX"] == "是" {
+				if f.Attrs.Value("SFDX") == "是" {
 					f.Derived.BlockID = uint64(p + 1)
 					f.Derived.BlockMu = 350.5 + float64(p)
 					f.Derived.Scattered = p%3 == 0
@@ -233,7 +233,7 @@ func genCounty(tb testing.TB, o countyOptions) *county {
 		cr := orb.Ring{pt(ox-50, oy-50), pt(ox+0.7*w, oy-50), pt(ox+0.7*w, oy+0.5*h), pt(ox+w+50, oy+0.5*h), pt(ox+w+50, oy+h+50), pt(ox-50, oy+h+50), pt(ox-50, oy-50)}
 		hole := orb.Ring{pt(ox+0.2*w, oy+0.2*h), pt(ox+0.2*w, oy+0.3*h), pt(ox+0.3*w, oy+0.3*h), pt(ox+0.3*w, oy+0.2*h), pt(ox+0.2*w, oy+0.2*h)}
 		cf := &spatial.Feature{ID: spatial.FeatureID(p + 1), Geometry: orb.Polygon{cr, hole},
-			Attrs: spatial.Attrs{"KZXLX": "工业用地控制线", "XZQDM": int64(330802 + p%6)}}
+			Attrs: spatial.Attrs{"KZXLX": "工业用地控制线", "XZQDM": int64(330802 + p%6)}.Record()}
 		cf.Derived.AreaM2 = spatial.AreaM2(cf.Geometry)
 		cf.Derived.AreaMu = spatial.MuFromM2(cf.Derived.AreaM2)
 		ctrl = append(ctrl, cf)

@@ -37,7 +37,7 @@ func ExampleRenderer_Render() {
 		[]*spatial.Feature{{
 			ID:       42,
 			Geometry: parcel,
-			Attrs:    spatial.Attrs{"DKBH": "KC-0042", "QLR": "衢州智造新材料有限公司", "WWLX": nil},
+			Attrs:    spatial.Attrs{"DKBH": "KC-0042", "QLR": "衢州智造新材料有限公司", "WWLX": nil}.Record(),
 			Derived:  spatial.Derived{AreaMu: 46.1},
 		}})
 
@@ -72,7 +72,7 @@ func ExampleService_Tile() {
 		{118.8700, 28.9500}, {118.8720, 28.9500}, {118.8720, 28.9515}, {118.8700, 28.9515}, {118.8700, 28.9500},
 	}}
 	v1 := spatial.NewSnapshot(spatial.Layer{ID: "parcels", Version: 1},
-		[]*spatial.Feature{{ID: 1, Geometry: parcel, Attrs: spatial.Attrs{"DKBH": "KC-1"}}})
+		[]*spatial.Feature{{ID: 1, Geometry: parcel, Attrs: spatial.Attrs{"DKBH": "KC-1"}.Record()}})
 	r, _ := tiles.NewRenderer(tiles.Options{})
 	svc := tiles.NewService(r, tiles.NewCache(64<<20))
 	c := tiles.CoordAt(orb.Point{118.871, 28.9505}, 15)
@@ -81,7 +81,7 @@ func ExampleService_Tile() {
 
 	// An edit: publish version 2 and report the old and new bounds of the changed feature.
 	f := v1.Feature(1).Clone()
-	f.Attrs["DKBH"] = "KC-1A"
+	f.Attrs = f.Attrs.With("DKBH", "KC-1A")
 	meta := v1.Layer
 	meta.Version = 2
 	v2 := v1.WithFeatures(meta, []*spatial.Feature{f})

@@ -96,7 +96,7 @@ func snapshotOf(id string, kind spatial.Kind, names []string, fc *geojson.Featur
 		default:
 			continue
 		}
-		f := &spatial.Feature{ID: fid, Geometry: g, Attrs: attrs}
+		f := &spatial.Feature{ID: fid, Geometry: g, Attrs: attrs.Record()}
 		f.Derived.AreaMu = spatial.MuFromM2(planarAreaM2(g))
 		if kind == spatial.KindParcels {
 			f.Derived.ControlPosition = []spatial.Position{spatial.Inside, spatial.Inside, spatial.Outside, spatial.Straddling}[fid%4]

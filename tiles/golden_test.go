@@ -50,20 +50,20 @@ func goldenLayers() []*spatial.Snapshot {
 		Fields: []spatial.Field{{Name: "DKBH"}, {Name: "QLR"}, {Name: "WWLX"}, {Name: "SFDX"}, {Name: "MJSS", Type: spatial.FieldReal}},
 		Roles:  map[string]string{"code": "DKBH", "owner": "QLR"},
 	}, []*spatial.Feature{
-		{ID: 1, Geometry: p1, Attrs: spatial.Attrs{"DKBH": "KC-0001", "QLR": "衢州智造新材料有限公司", "WWLX": nil, "SFDX": "否", "MJSS": 35.2},
+		{ID: 1, Geometry: p1, Attrs: spatial.Attrs{"DKBH": "KC-0001", "QLR": "衢州智造新材料有限公司", "WWLX": nil, "SFDX": "否", "MJSS": 35.2}.Record(),
 			Derived: spatial.Derived{AreaMu: 46.1234, ControlPosition: spatial.Inside}},
-		{ID: 2, Geometry: p2, Attrs: spatial.Attrs{"DKBH": "KC-0002", "QLR": "柯城区华丰五金厂", "WWLX": "供而未用", "SFDX": "是"},
+		{ID: 2, Geometry: p2, Attrs: spatial.Attrs{"DKBH": "KC-0002", "QLR": "柯城区华丰五金厂", "WWLX": "供而未用", "SFDX": "是"}.Record(),
 			Derived: spatial.Derived{AreaMu: 52.5, ControlPosition: spatial.Straddling, OutsideRatio: 0.5, OutsideMu: 26.25, BlockID: 7, BlockMu: 99.6, Scattered: true}},
-		{ID: 3, Geometry: p3, Attrs: spatial.Attrs{"DKBH": "KC-0003", "SFDX": "是", "MJSS": int64(-3)},
+		{ID: 3, Geometry: p3, Attrs: spatial.Attrs{"DKBH": "KC-0003", "SFDX": "是", "MJSS": int64(-3)}.Record(),
 			Derived: spatial.Derived{AreaMu: 80.25, ControlPosition: spatial.Outside, OutsideRatio: 1, OutsideMu: 80.25, BlockID: 7, BlockMu: 99.6, Scattered: true}},
-		{ID: 4, Geometry: p4, Attrs: spatial.Attrs{"DKBH": "KC-0004"}, Derived: spatial.Derived{AreaMu: 0.0006}},
+		{ID: 4, Geometry: p4, Attrs: spatial.Attrs{"DKBH": "KC-0004"}.Record(), Derived: spatial.Derived{AreaMu: 0.0006}},
 	})
 	control := spatial.NewSnapshot(spatial.Layer{
 		ID: "control-lines", Kind: spatial.KindControl, Version: 1,
 		Fields: []spatial.Field{{Name: "KZXLX"}},
 	}, []*spatial.Feature{
 		{ID: 1, Geometry: orb.Polygon{ring(118.8695, 28.9498, 118.8733, 28.9498, 118.8733, 28.9520, 118.8695, 28.9520)},
-			Attrs: spatial.Attrs{"KZXLX": "工业用地控制线"}, Derived: spatial.Derived{AreaMu: 150}},
+			Attrs: spatial.Attrs{"KZXLX": "工业用地控制线"}.Record(), Derived: spatial.Derived{AreaMu: 150}},
 	})
 	return []*spatial.Snapshot{parcels, control}
 }

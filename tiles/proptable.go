@@ -48,7 +48,7 @@ func buildPropTable(s *spatial.Snapshot, names []string) *propTable {
 	intern := map[string]uint32{}
 	for i, f := range fs {
 		for j, name := range names {
-			v, ok := f.Attrs[name]
+			v, ok := f.Attrs.Get(name)
 			if !ok {
 				continue
 			}

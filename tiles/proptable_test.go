@@ -76,7 +76,7 @@ func TestPropertyTablesFollowNewSnapshots(t *testing.T) {
 	}
 
 	edited := f.Clone()
-	edited.Attrs["QLR"] = "edited owner"
+	edited.Attrs = edited.Attrs.With("QLR", "edited owner")
 	meta := cty.parcels.Layer
 	meta.Version++
 	next := cty.parcels.WithFeatures(meta, []*spatial.Feature{edited})
@@ -89,7 +89,7 @@ func TestPropertyTablesFollowNewSnapshots(t *testing.T) {
 	}
 
 	replaced := f.Clone()
-	replaced.Attrs["QLR"] = "replaced owner"
+	replaced.Attrs = replaced.Attrs.With("QLR", "replaced owner")
 	meta.Version++
 	whole := spatial.NewSnapshot(meta, []*spatial.Feature{replaced})
 	if got := propsOf(whole)["QLR"]; got != "replaced owner" {
@@ -139,8 +139,8 @@ func TestPropertyTablesShareValuesWithDerivedAttributes(t *testing.T) {
 	for i := range 6 {
 		x := 118.8 + float64(i)*0.001
 		f := feature(spatial.FeatureID(i+1), orb.Polygon{{{x, 28.9}, {x + 0.0008, 28.9}, {x + 0.0008, 28.9008}, {x, 28.9008}, {x, 28.9}}})
-		f.Attrs["DKBH"] = []string{"inside", "outside", "A-1"}[i%3]
-		f.Attrs["MJSS"] = float64(i % 2)
+		f.Attrs = f.Attrs.With("DKBH", []string{"inside", "outside", "A-1"}[i%3])
+		f.Attrs = f.Attrs.With("MJSS", float64(i%2))
 		f.Derived = spatial.Derived{AreaMu: 1, ControlPosition: spatial.Inside, OutsideRatio: 0, OutsideMu: 0, BlockID: 1, BlockMu: 1}
 		fs = append(fs, f)
 	}

@@ -658,7 +658,7 @@ func (l *layerBuf) appendTags(tags []uint32, f *spatial.Feature, row int32, extr
 	}
 	found := 0
 	for i, name := range l.names {
-		v, ok := f.Attrs[name]
+		v, ok := f.Attrs.Get(name)
 		if !ok {
 			continue
 		}
@@ -667,7 +667,7 @@ func (l *layerBuf) appendTags(tags []uint32, f *spatial.Feature, row int32, extr
 			tags = append(tags, l.key(i, name), l.value(vk))
 		}
 	}
-	if l.extras != nil || (l.allAttrs && len(f.Attrs) > found) {
+	if l.extras != nil || (l.allAttrs && f.Attrs.Len() > found) {
 		tags = l.appendExtraTags(tags, f, extra)
 	}
 	return l.appendDerivedTags(tags, f)
@@ -735,14 +735,14 @@ func (l *layerBuf) appendExtraTags(tags []uint32, f *spatial.Feature, extra *[]s
 		return tags
 	}
 	names := (*extra)[:0]
-	for k := range f.Attrs {
+	for _, k := range f.Attrs.Names() {
 		if !slices.Contains(l.names, k) && !isDerivedProp(k) {
 			names = append(names, k)
 		}
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if vk, ok := toValue(f.Attrs[k]); ok {
+		if vk, ok := toValue(f.Attrs.Value(k)); ok {
 			tags = append(tags, l.extraKey(k), l.value(vk))
 		}
 	}

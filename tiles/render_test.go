@@ -32,7 +32,7 @@ func layerOf(id string, feats ...*spatial.Feature) *spatial.Snapshot {
 }
 
 func feature(id spatial.FeatureID, g orb.Geometry) *spatial.Feature {
-	return &spatial.Feature{ID: id, Geometry: g, Attrs: spatial.Attrs{}}
+	return &spatial.Feature{ID: id, Geometry: g, Attrs: spatial.Attrs{}.Record()}
 }
 
 func render(tb testing.TB, r *Renderer, c Coord, layers ...*spatial.Snapshot) *dTile {
@@ -204,14 +204,14 @@ func TestRenderTypedProperties(t *testing.T) {
 	c := testTile
 	attrs := spatial.Attrs{
 		"DKBH": "KC-001", "QLR": "衢州市华丰五金有限公司", "WWLX": nil, "MJSS": 12.5,
-		"BSM": int64(42), "NEG": int64(-7), "SFGS": true, "RJL": nil, "ODD": []int{1},
+		"BSM": int64(42), "NEG": int64(-7), "SFGS": true, "RJL": nil,
 		"XZQMC": "柯城区", "area_mu": "source value shadowed by derived",
 	}
-	f1 := &spatial.Feature{ID: 1, Geometry: tilePoly(c, sq(100, 100, 300, 300)), Attrs: attrs,
+	f1 := &spatial.Feature{ID: 1, Geometry: tilePoly(c, sq(100, 100, 300, 300)), Attrs: attrs.Record(),
 		Derived: spatial.Derived{AreaMu: 12.25, ControlPosition: spatial.Straddling, OutsideRatio: 0.25,
 			OutsideMu: 3.0625, BlockID: 9, BlockMu: 320.5, Scattered: false}}
 	f2 := &spatial.Feature{ID: 2, Geometry: tilePoly(c, sq(400, 100, 600, 300)),
-		Attrs: spatial.Attrs{"DKBH": "KC-002", "QLR": "衢州市华丰五金有限公司", "XZQMC": "柯城区"}}
+		Attrs: spatial.Attrs{"DKBH": "KC-002", "QLR": "衢州市华丰五金有限公司", "XZQMC": "柯城区"}.Record()}
 	tests := []struct {
 		name string
 		opts Options
@@ -597,7 +597,7 @@ func TestRenderNeverMutatesSnapshot(t *testing.T) {
 	for _, f := range cty.parcels.Features() {
 		g := *f
 		g.Geometry = orb.Clone(f.Geometry)
-		g.Attrs = f.Attrs.Clone()
+		g.Attrs = f.Attrs
 		before = append(before, g)
 	}
 	r := newTestRenderer(t, Options{})
@@ -620,7 +620,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	// Rebuild the tree from a different insertion order, and edit a feature far away.
 	shuffled := spatial.NewSnapshot(cty.parcels.Layer, feats)
 	last := cty.parcels.Features()[cty.parcels.Len()-1].Clone()
-	last.Attrs["QLR"] = "新权利人"
+	last.Attrs = last.Attrs.With("QLR", "新权利人")
 	meta := cty.parcels.Layer
 	meta.Version++
 	edited := shuffled.WithFeatures(meta, []*spatial.Feature{last})

@@ -226,7 +226,7 @@ func observedValues(s *spatial.Snapshot, classes []StatusClass) map[string][]any
 	}
 	for _, f := range s.Features() {
 		for field, vals := range seen {
-			if v, ok := f.Attrs[field]; ok && v != nil {
+			if v, ok := f.Attrs.Get(field); ok && v != nil {
 				vals[v] = true
 			}
 		}

@@ -76,7 +76,7 @@ func TestStyleColoursWithMapLibreFilters(t *testing.T) {
 		for i, c := range cases {
 			x := 118.87 + float64(i)*0.001
 			g := orb.Polygon{orb.Ring{{x, 28.9}, {x + 0.0005, 28.9}, {x + 0.0005, 28.9005}, {x, 28.9}}}
-			fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(i + 1), Geometry: g, Attrs: c.attrs})
+			fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(i + 1), Geometry: g, Attrs: c.attrs.Record()})
 		}
 		return spatial.NewSnapshot(spatial.Layer{ID: id, Kind: spatial.KindParcels, Version: 1, Fields: fields, Roles: roles}, fs)
 	}
@@ -88,14 +88,14 @@ func TestStyleColoursWithMapLibreFilters(t *testing.T) {
 	for _, f := range cty.parcels.Features() {
 		want := ColorEfficient
 		switch {
-		case f.Attrs["SFXZ"] == "是":
+		case f.Attrs.Value("SFXZ") == "是":
 			want = ColorIdle
-		case analysis.SetTerm("WWLX").Holds(f.Attrs["WWLX"]):
+		case analysis.SetTerm("WWLX").Holds(f.Attrs.Value("WWLX")):
 			want = ColorFiveWei
 		case analysis.IsLowEfficiency(&cty.parcels.Layer, f):
 			want = ColorLowEfficiency
 		}
-		countyCases = append(countyCases, styleCase{"county parcel", f.Attrs, want})
+		countyCases = append(countyCases, styleCase{"county parcel", f.Attrs.Map(), want})
 	}
 	classes := map[string]int{}
 	for _, c := range countyCases {

@@ -60,7 +60,7 @@ func (r *Renderer) Fields(snap *spatial.Snapshot) []FieldInfo {
 				if _, ok := types[n]; ok {
 					continue
 				}
-				if v, ok := toValue(f.Attrs[n]); ok {
+				if v, ok := toValue(f.Attrs.Value(n)); ok {
 					types[n] = valueType(v.kind)
 					missing--
 				}

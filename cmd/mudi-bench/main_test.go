@@ -188,7 +188,7 @@ func TestCompareTilesAcceptsOnlyDocumentedDifferences(t *testing.T) {
 func snapshotOfPolygons(polys map[uint64]orb.Polygon) *spatial.Snapshot {
 	var fs []*spatial.Feature
 	for id, p := range polys {
-		fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(id), Geometry: p, Attrs: spatial.Attrs{}})
+		fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(id), Geometry: p, Attrs: spatial.Attrs{}.Record()})
 	}
 	return spatial.NewSnapshot(spatial.Layer{ID: parcelsLayer, Kind: spatial.KindParcels}, fs)
 }

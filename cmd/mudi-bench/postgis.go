@@ -171,7 +171,7 @@ func parcelColumns(l *spatial.Layer) []column {
 		case spatial.FieldBoolean:
 			typ = "boolean"
 		}
-		cols = append(cols, column{name: name, sql: typ, get: func(ft *spatial.Feature) any { return ft.Attrs[name] }})
+		cols = append(cols, column{name: name, sql: typ, get: func(ft *spatial.Feature) any { return ft.Attrs.Value(name) }})
 	}
 	withPosition := func(fn func(d *spatial.Derived) any) func(*spatial.Feature) any {
 		return func(f *spatial.Feature) any {

@@ -64,12 +64,12 @@ func sameFeatures(t *testing.T, want, got []*spatial.Feature, names func(string)
 			t.Errorf("feature %d: area %v, want %v", w.ID, g.Derived.AreaM2, w.Derived.AreaM2)
 			bad++
 		}
-		for k, v := range w.Attrs {
+		for k, v := range w.Attrs.All() {
 			name := k
 			if names != nil {
 				name = names(k)
 			}
-			gv := g.Attrs[name]
+			gv := g.Attrs.Value(name)
 			if f, ok := v.(float64); ok {
 				if gf, ok := gv.(float64); !ok || math.Abs(f-gf) > 1e-9*math.Max(1, math.Abs(f)) {
 					t.Errorf("feature %d %s = %#v, want %#v", w.ID, name, gv, v)

@@ -70,7 +70,7 @@ func snapshotOf(tb testing.TB, id string, kind spatial.Kind, fc *geojson.Feature
 				attrs[k] = fmt.Sprint(x)
 			}
 		}
-		fs = append(fs, &spatial.Feature{ID: fid, Geometry: f.Geometry, Attrs: attrs})
+		fs = append(fs, &spatial.Feature{ID: fid, Geometry: f.Geometry, Attrs: attrs.Record()})
 	}
 	return spatial.NewSnapshot(layer, fs)
 }

@@ -15,9 +15,9 @@ func ExampleRun() {
 	}
 	// Two low-efficiency parcels sharing an edge, and one apart.
 	parcels := spatial.NewSnapshot(spatial.Layer{ID: "parcels", Kind: spatial.KindParcels}, []*spatial.Feature{
-		{ID: 1, Geometry: box(118.870, 28.940, 118.872, 28.942), Attrs: spatial.Attrs{"DKBH": "A-1", "SFDX": "是"}},
-		{ID: 2, Geometry: box(118.872, 28.940, 118.874, 28.942), Attrs: spatial.Attrs{"DKBH": "A-2", "SFDX": "是"}},
-		{ID: 3, Geometry: box(118.880, 28.940, 118.881, 28.941), Attrs: spatial.Attrs{"DKBH": "B-1", "SFDX": "是"}},
+		{ID: 1, Geometry: box(118.870, 28.940, 118.872, 28.942), Attrs: spatial.Attrs{"DKBH": "A-1", "SFDX": "是"}.Record()},
+		{ID: 2, Geometry: box(118.872, 28.940, 118.874, 28.942), Attrs: spatial.Attrs{"DKBH": "A-2", "SFDX": "是"}.Record()},
+		{ID: 3, Geometry: box(118.880, 28.940, 118.881, 28.941), Attrs: spatial.Attrs{"DKBH": "B-1", "SFDX": "是"}.Record()},
 	})
 	// Contiguous low-efficiency blocks of 50 亩 or more, parcels linked when they touch.
 	res, err := analysis.Run(context.Background(), parcels, nil, analysis.ContiguousBlocks(ptr(50.0), nil, 0, nil))

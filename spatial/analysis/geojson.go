@@ -20,8 +20,8 @@ func (r *Result) FeatureCollection() *geojson.FeatureCollection {
 		p := &r.Parcels[i]
 		f := geojson.NewFeature(p.Geometry)
 		f.ID = uint64(p.ID)
-		props := make(geojson.Properties, len(p.Attrs)+5)
-		for k, v := range p.Attrs {
+		props := make(geojson.Properties, p.Attrs.Len()+5)
+		for k, v := range p.Attrs.All() {
 			props[k] = v
 		}
 		props["area_m2"] = p.AreaM2

@@ -85,7 +85,7 @@ func feat(id spatial.FeatureID, g orb.Geometry, kv ...any) *spatial.Feature {
 	for i := 0; i+1 < len(kv); i += 2 {
 		a[kv[i].(string)] = kv[i+1]
 	}
-	return &spatial.Feature{ID: id, Geometry: g, Attrs: a}
+	return &spatial.Feature{ID: id, Geometry: g, Attrs: a.Record()}
 }
 
 // layer builds a snapshot; fields are detected from the features' attributes.
@@ -93,7 +93,7 @@ func layer(id string, kind spatial.Kind, fs ...*spatial.Feature) *spatial.Snapsh
 	seen := map[string]bool{}
 	var fields []spatial.Field
 	for _, f := range fs {
-		for k := range f.Attrs {
+		for k := range f.Attrs.All() {
 			if !seen[k] {
 				seen[k] = true
 				fields = append(fields, spatial.Field{Name: k, Type: spatial.FieldString})

@@ -34,7 +34,7 @@ func (o *Overlay) InsideShare() float64 { return 1 - o.OutsideRatio }
 type ParcelResult struct {
 	ID       spatial.FeatureID
 	Geometry orb.Geometry
-	Attrs    spatial.Attrs
+	Attrs    spatial.Record
 	AreaM2   float64
 	AreaMu   float64
 	Overlay  *Overlay // nil without overlay

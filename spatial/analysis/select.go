@@ -106,11 +106,11 @@ func (lf lowEffFields) terms() []Term {
 }
 
 // match is [lowEffFields.terms] without building them: it runs for every feature.
-func (lf lowEffFields) match(a spatial.Attrs) bool {
-	return (lf.sfdx != "" && holds(OneOf, yesValues, a[lf.sfdx])) ||
-		(lf.wwlx != "" && holds(NoneOf, unsetValues, a[lf.wwlx])) ||
-		(lf.dxlx != "" && holds(NoneOf, unsetValues, a[lf.dxlx])) ||
-		(lf.mjdj != "" && holds(OneOf, gradeD, a[lf.mjdj]))
+func (lf lowEffFields) match(a spatial.Getter) bool {
+	return (lf.sfdx != "" && holds(OneOf, yesValues, a.Value(lf.sfdx))) ||
+		(lf.wwlx != "" && holds(NoneOf, unsetValues, a.Value(lf.wwlx))) ||
+		(lf.dxlx != "" && holds(NoneOf, unsetValues, a.Value(lf.dxlx))) ||
+		(lf.mjdj != "" && holds(OneOf, gradeD, a.Value(lf.mjdj)))
 }
 
 // The values of the terms of the rules.

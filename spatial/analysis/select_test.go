@@ -36,7 +36,7 @@ func TestIsLowEfficiency(t *testing.T) {
 		{"MJDJ C", spatial.Attrs{"MJDJ": "C"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &spatial.Feature{ID: 1, Attrs: tt.attrs}
+			f := &spatial.Feature{ID: 1, Attrs: tt.attrs.Record()}
 			if got := IsLowEfficiency(l, f); got != tt.want {
 				t.Errorf("IsLowEfficiency(%v) = %v, want %v", tt.attrs, got, tt.want)
 			}

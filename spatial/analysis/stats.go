@@ -75,12 +75,12 @@ func Stats(s *spatial.Snapshot, groupBy []string) (*StatsResult, error) {
 		g.AreaMu += mu
 		switch res.TaxFrom {
 		case "tax":
-			if v, ok := number(f.Attrs[taxField]); ok {
+			if v, ok := number(f.Attrs.Value(taxField)); ok {
 				g.taxSum += v
 				g.taxMu += mu
 			}
 		case "tax_per_mu":
-			if v, ok := number(f.Attrs[perMuField]); ok {
+			if v, ok := number(f.Attrs.Value(perMuField)); ok {
 				g.taxSum += v * mu
 				g.taxMu += mu
 			}

@@ -26,7 +26,7 @@ func BenchmarkComputeLayer(b *testing.B) {
 					a["SJJGRQ"], a["SJTCRQ"], a["MJSS"], a["YDMJSS"] = date(), date(), r.Float64()*50, 20.0
 				}
 				x := float64(i%1000) * 1e-3
-				features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a,
+				features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a.Record(),
 					Geometry: orb.Polygon{{{x, 0}, {x + 1e-4, 0}, {x + 1e-4, 1e-4}, {x, 0}}},
 					Derived:  spatial.Derived{AreaMu: 1 + r.Float64()*100}}
 			}

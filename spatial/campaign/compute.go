@@ -17,7 +17,7 @@ type parcel struct {
 	idleCause, fiveWei, disposalState              string
 }
 
-func read(a spatial.Attrs, f Fields) parcel {
+func read(a spatial.Getter, f Fields) parcel {
 	return parcel{
 		approved:         readDate(a, f.Approved, "批准日期"),
 		supplied:         readDate(a, f.Supplied, "供地日期"),
@@ -46,7 +46,7 @@ func read(a spatial.Attrs, f Fields) parcel {
 // MuClass is final; MuClass is ClassUnrated for a parcel that is not rated and "" for a rated one
 // until [Rank] ranks it among its layer or group. p should be valid ([Params.Validate]); Compute
 // never panics, whatever the attribute values.
-func Compute(a spatial.Attrs, areaMu float64, f Fields, asOf Date, p Params) Classes {
+func Compute(a spatial.Getter, areaMu float64, f Fields, asOf Date, p Params) Classes {
 	in := read(a, f)
 	var c Classes
 

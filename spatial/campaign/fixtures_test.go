@@ -288,7 +288,7 @@ func fixtureSnapshot(tb testing.TB) *spatial.Snapshot {
 		features[i] = &spatial.Feature{
 			ID:       spatial.FeatureID(i + 1),
 			Geometry: orb.Polygon{{{x, 0}, {x + 0.0005, 0}, {x + 0.0005, 0.0005}, {x, 0}}},
-			Attrs:    fx.attrs,
+			Attrs:    fx.attrs.Record(),
 			Derived:  spatial.Derived{AreaMu: fx.area},
 		}
 	}

@@ -123,7 +123,7 @@ func TestComputeLayerGroups(t *testing.T) {
 	features := make([]*spatial.Feature, len(attrs))
 	for i, a := range attrs {
 		x := float64(i)
-		features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a,
+		features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a.Record(),
 			Geometry: orb.Polygon{{{x, 0}, {x + 0.5, 0}, {x + 0.5, 0.5}, {x, 0}}}}
 	}
 	sn := spatial.NewSnapshot(spatial.Layer{ID: "p"}, features)
@@ -154,7 +154,7 @@ func TestComputeLayerUsesTheLayerFields(t *testing.T) {
 		Roles: map[string]string{spatial.RoleTax: "税收额", spatial.RoleDisposalState: "状态"},
 	}
 	f := &spatial.Feature{ID: 1, Geometry: orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 0}}},
-		Attrs:   spatial.Attrs{"yddgrq": "2024-01-01", "税收额": 50.0, "SS": 1.0, "状态": "已销号", "CZZT": "处置中"},
+		Attrs:   spatial.Attrs{"yddgrq": "2024-01-01", "税收额": 50.0, "SS": 1.0, "状态": "已销号", "CZZT": "处置中"}.Record(),
 		Derived: spatial.Derived{AreaMu: 25}}
 	got := ComputeLayer(spatial.NewSnapshot(layer, []*spatial.Feature{f}), nil, d1, DefaultParams(), "")[1]
 	// 50 / 25 亩 from the layer's tax field; idle from the lower-case yddgrq; no warning (状态 已销号).

@@ -75,8 +75,8 @@ func ReportParcels(sn *spatial.Snapshot, classes map[spatial.FeatureID]Classes, 
 }
 
 // dateOrZero reads a date attribute; a missing or unreadable one gives the zero Date.
-func dateOrZero(a spatial.Attrs, field string) Date {
-	s, ok := a[field].(string)
+func dateOrZero(a spatial.Getter, field string) Date {
+	s, ok := a.Value(field).(string)
 	if !ok {
 		return Date{}
 	}

@@ -475,8 +475,8 @@ func TestReportParcels(t *testing.T) {
 		Fields: []spatial.Field{{Name: "DKBH"}, {Name: "XZQMC"}, {Name: "xzmc"}, {Name: "czzt"}, {Name: "xhrq"}, {Name: "wcsx"}, {Name: "片区"}},
 		Roles:  map[string]string{"code": "DKBH", "district": "XZQMC", "disposal_state": "czzt"}}
 	features := []*spatial.Feature{
-		{ID: 2, Attrs: spatial.Attrs{"DKBH": "B", "XZQMC": "柯城区", "xzmc": "航埠镇", "czzt": "已销号", "xhrq": "2026-11-30", "wcsx": "2026-13-01", "片区": "一号"}},
-		{ID: 1, Attrs: spatial.Attrs{"DKBH": "A", "XZQMC": " 衢江区 ", "czzt": " 处置中 ", "xhrq": int64(20261130), "wcsx": "2026-11-02"}},
+		{ID: 2, Attrs: spatial.Attrs{"DKBH": "B", "XZQMC": "柯城区", "xzmc": "航埠镇", "czzt": "已销号", "xhrq": "2026-11-30", "wcsx": "2026-13-01", "片区": "一号"}.Record()},
+		{ID: 1, Attrs: spatial.Attrs{"DKBH": "A", "XZQMC": " 衢江区 ", "czzt": " 处置中 ", "xhrq": int64(20261130), "wcsx": "2026-11-02"}.Record()},
 	}
 	for _, f := range features {
 		f.Geometry = orb.Polygon{{{0, 0}, {1e-4, 0}, {1e-4, 1e-4}, {0, 0}}}

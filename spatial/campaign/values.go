@@ -86,9 +86,9 @@ func (in numInput) why() string {
 
 // readDate reads a date: an ISO YYYY-MM-DD string. nil and blank strings are missing; any other
 // value (another string form, a number, a boolean) is bad.
-func readDate(a spatial.Attrs, field, label string) dateInput {
-	in := dateInput{input: input{label: label, field: field, raw: a[field]}}
-	switch v := a[field].(type) {
+func readDate(a spatial.Getter, field, label string) dateInput {
+	in := dateInput{input: input{label: label, field: field, raw: a.Value(field)}}
+	switch v := a.Value(field).(type) {
 	case nil:
 	case string:
 		s := strings.TrimSpace(v)
@@ -110,10 +110,10 @@ func readDate(a spatial.Attrs, field, label string) dateInput {
 // readNumber reads a number: int64, float64 or a string holding a decimal number ("0.25",
 // " 12 "). nil and blank strings are missing; NaN, infinities, booleans and other strings are
 // bad.
-func readNumber(a spatial.Attrs, field, label string) numInput {
-	in := numInput{input: input{label: label, field: field, raw: a[field]}}
+func readNumber(a spatial.Getter, field, label string) numInput {
+	in := numInput{input: input{label: label, field: field, raw: a.Value(field)}}
 	var v float64
-	switch x := a[field].(type) {
+	switch x := a.Value(field).(type) {
 	case nil:
 		return in
 	case int64:
@@ -147,7 +147,7 @@ func readNumber(a spatial.Attrs, field, label string) numInput {
 
 // readShare reads a fraction 0..1; a number outside that range is bad (a percentage such as 30
 // is not guessed to mean 0.30).
-func readShare(a spatial.Attrs, field, label string) numInput {
+func readShare(a spatial.Getter, field, label string) numInput {
 	in := readNumber(a, field, label)
 	if in.st == present && (in.v < 0 || in.v > 1) {
 		in.st, in.reason = bad, "不在0到1之间"
@@ -156,8 +156,8 @@ func readShare(a spatial.Attrs, field, label string) numInput {
 }
 
 // readText reads a text attribute, trimmed; numbers and booleans are formatted, nil is "".
-func readText(a spatial.Attrs, field string) string {
-	switch v := a[field].(type) {
+func readText(a spatial.Getter, field string) string {
+	switch v := a.Value(field).(type) {
 	case nil:
 		return ""
 	case string:

@@ -29,7 +29,7 @@ func parcel() *spatial.Feature {
 			"DKBH": "KC-001", "QLR": "浙江衢州甲新材料有限公司", "XZQMC": "柯城区", "BSM": int64(17),
 			"MJSS": 1.5, "SFDX": true, "WWLX": nil, "GDRQ": "2020-05-01", "地块 编号": "it's",
 			"地块编号": "甲-1", "BIG": int64(9007199254740993), "PCT": "100%", "area_mu": "shadowed",
-		},
+		}.Record(),
 		Derived: spatial.Derived{AreaM2: 8000, AreaMu: 12, ControlPosition: spatial.Outside, OutsideRatio: 1, OutsideMu: 12},
 	}
 }

@@ -14,7 +14,7 @@ func ExampleParse() {
 	f := &spatial.Feature{
 		ID:       1,
 		Geometry: orb.Polygon{{{118.87, 28.94}, {118.88, 28.94}, {118.88, 28.95}, {118.87, 28.95}, {118.87, 28.94}}},
-		Attrs:    spatial.Attrs{"XZQMC": "柯城区", "WWLX": "供而未用", "MJSS": 1.5},
+		Attrs:    spatial.Attrs{"XZQMC": "柯城区", "WWLX": "供而未用", "MJSS": 1.5}.Record(),
 		Derived:  spatial.Derived{AreaMu: 12.5},
 	}
 	e, err := cql2.Parse(`XZQMC = '衢江区' or XZQMC = '柯城区' and area_mu < 50 and S_INTERSECTS(geometry, BBOX(118.8, 28.9, 118.9, 29))`)

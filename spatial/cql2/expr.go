@@ -352,7 +352,7 @@ func (p *propRef) value(f *spatial.Feature) (any, bool) {
 			return v, true
 		}
 	}
-	v, ok := f.Attrs[p.name]
+	v, ok := f.Attrs.Get(p.name)
 	return v, ok && v != nil
 }
 

@@ -31,8 +31,8 @@ func FuzzParse(f *testing.F) {
 	}
 	features := []*spatial.Feature{
 		parcel(),
-		{ID: 2, Geometry: orb.MultiPolygon{square(0, 0, 1), square(2.5, 2.5, 1)}, Attrs: spatial.Attrs{"a": int64(1), "x": "a", "y": nil}},
-		{ID: 3, Geometry: square(-179.5, 28.5, 0.2), Attrs: spatial.Attrs{"a": 1.0, "b": 2.0, "c": true}},
+		{ID: 2, Geometry: orb.MultiPolygon{square(0, 0, 1), square(2.5, 2.5, 1)}, Attrs: spatial.Attrs{"a": int64(1), "x": "a", "y": nil}.Record()},
+		{ID: 3, Geometry: square(-179.5, 28.5, 0.2), Attrs: spatial.Attrs{"a": 1.0, "b": 2.0, "c": true}.Record()},
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		e, err := Parse(text)

@@ -194,7 +194,7 @@ func columns(sn *spatial.Snapshot) []column {
 // value returns the value of column c for feature f (nil when absent).
 func (c column) value(f *spatial.Feature) any {
 	if !c.derived {
-		return f.Attrs[c.name]
+		return f.Attrs.Value(c.name)
 	}
 	v, _ := c.sn.Value(f, c.name)
 	return v

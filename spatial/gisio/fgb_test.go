@@ -200,7 +200,7 @@ func TestFlatGeobufWithOGR(t *testing.T) {
 					t.Fatalf("feature %d missing", f.ID)
 				}
 				for _, name := range []string{"QLR", "XZQMC", "所在园区名称", "DKBH"} {
-					want, _ := f.Attrs[name].(string)
+					want, _ := f.Attrs.Value(name).(string)
 					if got[name] != want {
 						t.Errorf("feature %d %s = %q, want %q", f.ID, name, got[name], want)
 					}
@@ -208,13 +208,13 @@ func TestFlatGeobufWithOGR(t *testing.T) {
 						chinese++
 					}
 				}
-				if want, ok := f.Attrs["BSM"].(int64); ok && got["BSM"] != strconv.FormatInt(want, 10) {
+				if want, ok := f.Attrs.Value("BSM").(int64); ok && got["BSM"] != strconv.FormatInt(want, 10) {
 					t.Errorf("feature %d BSM = %q, want %d", f.ID, got["BSM"], want)
 				}
-				if want, ok := f.Attrs["GDRQ"].(string); ok && !strings.HasPrefix(got["GDRQ"], strings.ReplaceAll(want, "-", "/")) {
+				if want, ok := f.Attrs.Value("GDRQ").(string); ok && !strings.HasPrefix(got["GDRQ"], strings.ReplaceAll(want, "-", "/")) {
 					t.Errorf("feature %d GDRQ = %q, want %s", f.ID, got["GDRQ"], want)
 				}
-				wantBool := map[bool]string{true: "1", false: "0"}[f.Attrs["已核查"] == true]
+				wantBool := map[bool]string{true: "1", false: "0"}[f.Attrs.Value("已核查") == true]
 				if got["已核查"] != wantBool {
 					t.Errorf("feature %d 已核查 = %q, want %s", f.ID, got["已核查"], wantBool)
 				}

@@ -49,8 +49,8 @@ func county(tb testing.TB, n int) *spatial.Snapshot {
 		tb.Fatal(err)
 	}
 	for _, f := range imp.Features {
-		f.Attrs["所在园区名称"] = f.Attrs["YQMC"]
-		f.Attrs["已核查"] = f.ID%3 == 0
+		f.Attrs = f.Attrs.With("所在园区名称", f.Attrs.Value("YQMC"))
+		f.Attrs = f.Attrs.With("已核查", f.ID%3 == 0)
 	}
 	imp.Fields = append(imp.Fields, spatial.Field{Name: "所在园区名称", Type: spatial.FieldString}, spatial.Field{Name: "已核查", Type: spatial.FieldBoolean})
 	cimp, err := spatial.DecodeGeoJSON(&cb, spatial.ImportOptions{})

@@ -101,10 +101,10 @@ func limitLayer(tb testing.TB) *spatial.Snapshot {
 		return orb.Polygon{{{x, 28.9}, {x + 0.001, 28.9}, {x + 0.001, 28.901}, {x, 28.901}, {x, 28.9}}}
 	}
 	feats := []*spatial.Feature{
-		{ID: 1, Geometry: sq(118.87), Attrs: wide},
-		{ID: 2, Geometry: sq(118.88), Attrs: big},
-		{ID: 3, Geometry: orb.MultiPolygon{sq(118.89), sq(118.895)}, Attrs: rec},
-		{ID: 4, Geometry: sq(118.90), Attrs: spatial.Attrs{}},
+		{ID: 1, Geometry: sq(118.87), Attrs: wide.Record()},
+		{ID: 2, Geometry: sq(118.88), Attrs: big.Record()},
+		{ID: 3, Geometry: orb.MultiPolygon{sq(118.89), sq(118.895)}, Attrs: rec.Record()},
+		{ID: 4, Geometry: sq(118.90), Attrs: spatial.Attrs{}.Record()},
 	}
 	for _, f := range feats {
 		f.Derived.AreaM2 = spatial.AreaM2(f.Geometry)
@@ -132,7 +132,7 @@ func TestEveryExportWritesALayerAtTheLimits(t *testing.T) {
 		}
 		return buf.Bytes()
 	}
-	source := func(f *spatial.Feature, name string) any { return f.Attrs[name] }
+	source := func(f *spatial.Feature, name string) any { return f.Attrs.Value(name) }
 	checkExact := func(t *testing.T, imp *spatial.Import, rename map[string]string) {
 		t.Helper()
 		if len(imp.Features) != sn.Len() || len(imp.Problems) != 0 {
@@ -151,7 +151,7 @@ func TestEveryExportWritesALayerAtTheLimits(t *testing.T) {
 				if r, ok := rename[name]; ok {
 					name = r
 				}
-				if w, g := source(want, fd.Name), got.Attrs[name]; !sameValue(w, g) {
+				if w, g := source(want, fd.Name), got.Attrs.Value(name); !sameValue(w, g) {
 					t.Errorf("feature %d %q (as %q): got %.40q, want %.40q", want.ID, fd.Name, name, g, w)
 				}
 			}
@@ -194,7 +194,7 @@ func TestEveryExportWritesALayerAtTheLimits(t *testing.T) {
 				if fd.Type != spatial.FieldString || spatial.IsDerivedKey(fd.Name) {
 					continue
 				}
-				want, _ := f.Attrs[fd.Name].(string)
+				want, _ := f.Attrs.Value(fd.Name).(string)
 				if strings.HasPrefix(want, "=") {
 					want = "'" + want // not a formula in Excel
 				}
@@ -226,7 +226,7 @@ func TestEveryExportWritesALayerAtTheLimits(t *testing.T) {
 					if c.derived {
 						continue
 					}
-					w, g := c.value(f), got.Attrs[short[k]]
+					w, g := c.value(f), got.Attrs.Value(short[k])
 					switch w := w.(type) {
 					case string:
 						gs, _ := g.(string)

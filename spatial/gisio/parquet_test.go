@@ -167,16 +167,16 @@ func TestGeoParquetWithDuckDB(t *testing.T) {
 				if r["wkb"] != refWKB(g) {
 					t.Errorf("feature %s: WKB differs", id)
 				}
-				park, _ := f.Attrs["所在园区名称"].(string)
-				qlr, _ := f.Attrs["QLR"].(string)
-				gdrq, _ := f.Attrs["GDRQ"].(string)
+				park, _ := f.Attrs.Value("所在园区名称").(string)
+				qlr, _ := f.Attrs.Value("QLR").(string)
+				gdrq, _ := f.Attrs.Value("GDRQ").(string)
 				if r["park"] != nilIfEmpty(park) || r["QLR"] != nilIfEmpty(qlr) || r["gdrq"] != nilIfEmpty(gdrq) {
 					t.Errorf("feature %s: 所在园区名称 %v, QLR %v, GDRQ %v; want %q, %q, %q", id, r["park"], r["QLR"], r["gdrq"], park, qlr, gdrq)
 				}
-				if r["checked"] != f.Attrs["已核查"] {
-					t.Errorf("feature %s: 已核查 %v, want %v", id, r["checked"], f.Attrs["已核查"])
+				if r["checked"] != f.Attrs.Value("已核查") {
+					t.Errorf("feature %s: 已核查 %v, want %v", id, r["checked"], f.Attrs.Value("已核查"))
 				}
-				if bsm, ok := f.Attrs["BSM"].(int64); ok && r["BSM"] != strconv.FormatInt(bsm, 10) {
+				if bsm, ok := f.Attrs.Value("BSM").(int64); ok && r["BSM"] != strconv.FormatInt(bsm, 10) {
 					t.Errorf("feature %s: BSM %v, want %d", id, r["BSM"], bsm)
 				}
 			}

@@ -29,7 +29,7 @@ func checkReimport(t *testing.T, sn *spatial.Snapshot, imp *spatial.Import, name
 			if names != nil {
 				name = names[c.name]
 			}
-			if w, g := c.value(want), got.Attrs[name]; !sameValue(w, g) {
+			if w, g := c.value(want), got.Attrs.Value(name); !sameValue(w, g) {
 				t.Errorf("feature %d %s (%s): got %#v, want %#v", want.ID, c.name, name, g, w)
 				bad++
 			}

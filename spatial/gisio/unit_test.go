@@ -110,7 +110,7 @@ func TestEncodingComesFromParameterCPGLDIDOrDetection(t *testing.T) {
 			}
 			var qlr string
 			for _, f := range imp.Features {
-				if s, ok := f.Attrs["XZQMC"].(string); ok {
+				if s, ok := f.Attrs.Value("XZQMC").(string); ok {
 					qlr = s
 					break
 				}
@@ -137,7 +137,7 @@ func TestDBFTypesReadBack(t *testing.T) {
 	}
 	var fs []*spatial.Feature
 	for i, a := range attrs {
-		fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(i + 1), Geometry: geom, Attrs: a})
+		fs = append(fs, &spatial.Feature{ID: spatial.FeatureID(i + 1), Geometry: geom, Attrs: a.Record()})
 	}
 	sn := spatial.NewSnapshot(layer, fs)
 	for _, enc := range []string{"UTF-8", "GBK"} {
@@ -160,7 +160,7 @@ func TestDBFTypesReadBack(t *testing.T) {
 		}
 		for i, a := range attrs {
 			for k, v := range a {
-				if got := imp.Features[i].Attrs[k]; !sameValue(v, got) {
+				if got := imp.Features[i].Attrs.Value(k); !sameValue(v, got) {
 					t.Errorf("%s: feature %d %s = %#v, want %#v", enc, i+1, k, got, v)
 				}
 			}

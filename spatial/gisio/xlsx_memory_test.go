@@ -27,7 +27,7 @@ func ledgerOfSize(n int) (*spatial.Snapshot, map[spatial.FeatureID]campaign.Clas
 			Geometry: orb.Polygon{{{118 + x, 29}, {118.0005 + x, 29}, {118.0005 + x, 29.0005}, {118 + x, 29}}},
 			Attrs: spatial.Attrs{"DKBH": fmt.Sprintf("330802%07d", (i*7919)%n), "QLR": fmt.Sprintf("衢州市第%d机械制造有限公司", i),
 				"XZQMC": "柯城区", "XZMC": "航埠镇", "YQMC": "衢州智造新城", "XCYY": "企业资金链断裂导致项目停工", "CZCS": "督促企业限期动工",
-				"WCSX": "2026-12-31", "ZRDW": "柯城区经济和信息化局", "ZRR": "王明", "CZZT": "处置中", "XHRQ": "2026-11-30"},
+				"WCSX": "2026-12-31", "ZRDW": "柯城区经济和信息化局", "ZRR": "王明", "CZZT": "处置中", "XHRQ": "2026-11-30"}.Record(),
 			Derived: spatial.Derived{AreaMu: 10 + float64(i%97)/7, ControlPosition: spatial.Inside}}
 		classes[id] = campaign.Classes{IdleClass: campaign.IdleTwoYears, IdleSince: campaign.MustParseDate("2024-03-15"),
 			IdleYears: &years, IdleFeeWan: &fee, Wuwei: campaign.SuppliedNotUsed, MuTax: &tax, MuClass: campaign.ClassB, Warning: campaign.Red}

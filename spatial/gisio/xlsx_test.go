@@ -175,7 +175,7 @@ func ledgerLayer() *spatial.Snapshot {
 				a[k] = v
 			}
 		}
-		features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a,
+		features[i] = &spatial.Feature{ID: spatial.FeatureID(i + 1), Attrs: a.Record(),
 			Geometry: orb.Polygon{{{118.8 + x, 28.9}, {118.801 + x, 28.9}, {118.801 + x, 28.901}, {118.8 + x, 28.9}}},
 			Derived:  spatial.Derived{AreaMu: q.mu, ControlPosition: q.pos}}
 	}
