@@ -34,7 +34,8 @@ func nonEmptyTiles(tb testing.TB, r *Renderer, layers []*spatial.Snapshot, z Zoo
 }
 
 // BenchmarkRender renders cold tiles (no cache) of the parcels and control layers of the
-// generated 100 000-parcel county at z10–z16, cycling over non-empty tiles.
+// generated 100 000-parcel county at z10–z16, cycling over non-empty tiles. It reports the mean
+// tile size and tiles/s.
 func BenchmarkRender(b *testing.B) {
 	cty := countyOf100k(b)
 	r := newTestRenderer(b, Options{})
@@ -55,33 +56,64 @@ func BenchmarkRender(b *testing.B) {
 				i++
 			}
 			b.ReportMetric(float64(bytes)/float64(n), "B/tile")
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tiles/s")
 		})
 	}
 }
 
-// BenchmarkServiceCached measures cache hits (lookup and validation) for z14 tiles.
+// BenchmarkServiceCached measures cache hits (lookup and validation) for z14 tiles of the
+// generated 100 000-parcel county, from one goroutine (serial) and from GOMAXPROCS goroutines
+// at once (parallel), cycling over 200 tiles that are all in the cache. It reports tiles/s
+// (for parallel: of all goroutines together).
 func BenchmarkServiceCached(b *testing.B) {
 	cty := countyOf100k(b)
 	r := newTestRenderer(b, Options{})
 	svc := NewService(r, NewCache(256<<20))
 	layers := []*spatial.Snapshot{cty.parcels, cty.control}
 	coords := nonEmptyTiles(b, r, layers, 14, 200)
-	for _, c := range coords {
-		if _, err := svc.Tile(context.Background(), layers, c); err != nil {
+	want := make([]string, len(coords))
+	for i, c := range coords {
+		t, err := svc.Tile(context.Background(), layers, c)
+		if err != nil {
 			b.Fatal(err)
 		}
+		want[i] = t.ETag
 	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
+	// Every tile must now come from the cache: the same bytes, and no miss.
+	misses := svc.Cache().Stats().Misses
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
 		i := 0
-		for pb.Next() {
-			if _, err := svc.Tile(context.Background(), layers, coords[i%len(coords)]); err != nil {
-				b.Error(err)
-				return
+		for b.Loop() {
+			k := i % len(coords)
+			t, err := svc.Tile(context.Background(), layers, coords[k])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if t.ETag != want[k] {
+				b.Fatalf("tile %v: ETag %s, want %s", coords[k], t.ETag, want[k])
 			}
 			i++
 		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tiles/s")
 	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, err := svc.Tile(context.Background(), layers, coords[i%len(coords)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tiles/s")
+	})
+	if got := svc.Cache().Stats().Misses; got != misses {
+		b.Errorf("%d requests missed the cache", got-misses)
+	}
 }
 
 // TestLargeCounty renders every tile at z0–z16 over the generated 100 000-parcel county and
