@@ -179,10 +179,10 @@ type procMemory struct {
 	hwm, rss, rssAnon, rssFile int64 // VmHWM, VmRSS, RssAnon, RssFile
 }
 
-// memory returns the child's memory.
-func (c *child) memory() (procMemory, error) {
+// procStatus returns the memory of process pid.
+func procStatus(pid int) (procMemory, error) {
 	var m procMemory
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return m, err
 	}
