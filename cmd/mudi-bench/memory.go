@@ -385,11 +385,13 @@ func (b *bench) memoryWork(ctx context.Context) error {
 			srv.stop()
 		}
 	}()
+	var last procMemory
 	hwm := func(name string, d time.Duration, what string) error {
 		m, err := srv.memory()
 		if err != nil {
 			return err
 		}
+		last = m
 		phases = append(phases, memPhase{name: name, dur: d, hwm: m.hwm, what: what})
 		b.log.printf("  %s: %s, VmHWM %s", name, fmtDur(d), fmtBytes(m.hwm))
 		return nil
@@ -504,8 +506,8 @@ func (b *bench) memoryWork(ctx context.Context) error {
 		goal: "p99 ≤ 20 ms at 100 000 parcels", met: metEdit})
 	b.checks = append(b.checks, &check{name: "edits visible in the next tile", compared: len(lat), unit: "edits", mismatches: stale, alone: true,
 		note: fmt.Sprintf("each z%d tile fetched at the URL the TileJSON names after the edit carries the new %s of the edited parcel", editZoom, editField)})
-	b.notes = append(b.notes, fmt.Sprintf("Memory: the mudi binary built from this checkout (`go build ./cmd/mudi`), run as a user runs it, in processes of its own: `mudi import` of the control layer, then of the parcels layer (peak = the kernel's maxrss of each process after it exited), then `mudi serve` on that store (default settings: 256 MiB tile cache, JSON access log; an admin key), on 127.0.0.1; peak = VmHWM from /proc/PID/status of the server at the end of each phase (it only grows), read before SIGTERM. Phases over HTTP, one request at a time: %d distinct tiles of the tile list (its zooms in turn), `POST /api/analyses` for small parcels, parcels outside the control line and contiguous blocks, `GET /api/layers/parcels/export?format=gpkg` streamed and discarded. The harness's own process (which holds the county for the other works) is not counted.",
-		len(coords)))
+	b.notes = append(b.notes, fmt.Sprintf("Memory: the mudi binary built from this checkout (`go build ./cmd/mudi`), run as a user runs it, in processes of its own: `mudi import` of the control layer, then of the parcels layer (peak = the kernel's maxrss of each process after it exited), then `mudi serve` on that store (default settings: 256 MiB tile cache, JSON access log; an admin key), on 127.0.0.1; peak = VmHWM from /proc/PID/status of the server at the end of each phase (it only grows), read before SIGTERM. Phases over HTTP, one request at a time: %d distinct tiles of the tile list (its zooms in turn), `POST /api/analyses` for small parcels, parcels outside the control line and contiguous blocks, `GET /api/layers/parcels/export?format=gpkg` streamed and discarded. The harness's own process (which holds the county for the other works) is not counted. At the end the server held %s resident: %s anonymous (heap, index, tile cache) and %s file pages (the store's memory map).",
+		len(coords), fmtBytes(last.rss), fmtBytes(last.rssAnon), fmtBytes(last.rssFile)))
 	b.notes = append(b.notes, fmt.Sprintf("Edit to visible: on the same server, %d parcels drawn at random (seed %d); for each, untimed, its feature (GET /api/layers/parcels/features/{id}) and its z%d tile as the map shows it (TileJSON, then the tile); then, timed from the start of `PATCH /api/layers/parcels/features/{id}` ({\"%s\": a new value}, admin key) to the last byte of the tile: the PATCH, `GET /tiles/parcels.json` for the new versioned tile URL, and that tile (gzip, as a browser asks). Each tile is then decoded and must carry the new value on that parcel.",
 		len(lat), cfg.Seed, editZoom, editField))
 	return nil
