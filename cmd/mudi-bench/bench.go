@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -52,8 +52,11 @@ func (b *bench) close() {
 
 func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	cfg := b.cfg
-	if cfg.ExportOnly {
+	switch {
+	case cfg.ExportOnly:
 		return b.runExportOnly(ctx, stdout)
+	case cfg.MemoryOnly:
+		return b.runMemoryOnly(ctx, stdout)
 	}
 	load := loadAverage()
 	if err := b.setup(ctx); err != nil {
@@ -92,8 +95,17 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	for _, w := range works {
 		b.analysisRow(w)
 	}
-	b.checks = append(b.checks, compareOverlay(ares.overlay, ares.pgOverlay))
+	if ares.pgOverlay != nil {
+		b.checks = append(b.checks, compareOverlay(ares.overlay, ares.pgOverlay))
+	} else {
+		b.checks = append(b.checks, &check{name: "control positions", unit: "parcels", note: "not compared: PostGIS skipped at this size"})
+	}
 	for k, tol := range blockTolerances {
+		if ares.pgBlocks[k] == nil {
+			b.checks = append(b.checks, &check{name: fmt.Sprintf("block memberships, tolerance %g m", tol), unit: "parcels",
+				note: "not compared: PostGIS skipped at this size"})
+			continue
+		}
 		c, err := compareBlocks(ctx, b.pg, tol, ares.blocks[k], ares.pgBlocks[k])
 		if err != nil {
 			return err
@@ -108,7 +120,17 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	if err := b.exportRows(ctx); err != nil {
 		return err
 	}
-	if err := b.httpAndMemory(ctx, paths); err != nil {
+	if err := b.httpLoad(ctx, paths); err != nil {
+		return err
+	}
+	// The memory work measures mudi in processes of its own. Without -profile the harness needs
+	// the county no more: let it go, so that the machine holds one copy of it, not two.
+	if cfg.Profile == "" {
+		b.parcels, b.control = nil, nil
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	if err := b.memoryWork(ctx); err != nil {
 		return err
 	}
 
@@ -182,9 +204,11 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 
 	var mudiTimes, pgTimes []time.Duration
-	var last *importResult
+	var last importResult
 	for run := range cfg.Runs {
 		b.log.printf("import, run %d of %d: mudi", run+1, cfg.Runs)
+		// The previous run's county goes before this run makes another.
+		b.parcels, b.control = nil, nil
 		runtime.GC()
 		r, err := importMudi(ctx, filepath.Join(b.work, "mudi"), b.parcelsFile, b.controlFile)
 		if err != nil {
@@ -193,8 +217,9 @@ func (b *bench) setup(ctx context.Context) error {
 		mudiTimes = append(mudiTimes, r.total)
 		b.log.printf("  mudi import %.2f s (decode+validate %.2f s, derive %.2f s, store %.2f s; control layer %.2f s)",
 			r.total.Seconds(), r.decode.Seconds(), r.derive.Seconds(), r.store.Seconds(), r.controlImport.Seconds())
-		last = r
 		b.parcels, b.control = r.parcels, r.control
+		last = *r
+		last.parcels, last.control = nil, nil
 		b.log.printf("import, run %d of %d: PostGIS", run+1, cfg.Runs)
 		d, err := b.pg.load(ctx, b.parcels, b.control)
 		if err != nil {
@@ -213,7 +238,7 @@ func (b *bench) setup(ctx context.Context) error {
 		mudi:  [3]string{fmtDur(mm.median), fmtDur(mm.p99), rate(float64(b.parcels.Len()), mm.median, "parcels/s")},
 		pg:    [3]string{fmtDur(pm.median), fmtDur(pm.p99), rate(float64(b.parcels.Len()), pm.median, "parcels/s")},
 		ratio: ratio(pm.median.Seconds(), mm.median.Seconds()),
-		goal:  "≤ 10 s", met: yes(mm.median <= 10*time.Second),
+		goal:  "≥ 2× faster than PostGIS's load", met: yes(pm.median >= 2*mm.median),
 	})
 	b.notes = append(b.notes, fmt.Sprintf("Import: mudi in process, as `mudi import` (spatial.DecodeGeoJSON, then api.Server.PutLayer: derived attributes against the control layer, one bbolt transaction, index); last run: decode+validate %.2f s, derive %.2f s, store %.2f s. PostGIS: COPY of EWKB and attributes, CREATE TABLE AS with the EPSG:3857 and geography columns and ST_Area, GIST indexes on geom3857, geom and geog, VACUUM ANALYZE (its client-side EWKB encoding included).",
 		last.decode.Seconds(), last.derive.Seconds(), last.store.Seconds()))
@@ -239,14 +264,13 @@ func (b *bench) restartRow(ctx context.Context) error {
 	b.rows = append(b.rows, row{
 		work: "restart (open store, load index)",
 		mudi: [3]string{fmtDur(s.median), fmtDur(s.p99), rate(float64(b.parcels.Len()+b.control.Len()), s.median, "features/s")},
-		pg:   [3]string{"—", "—", "—"}, ratio: "—", goal: "≤ 3 s", met: yes(s.median <= 3*time.Second),
+		pg:   [3]string{"—", "—", "—"}, ratio: "—", goal: restartGoalCell(b.parcels.Len()), met: yes(s.median <= restartGoal(b.parcels.Len())),
 	})
 	return nil
 }
 
-// httpAndMemory runs the cached-tile HTTP load against a mudi server in a child process and
-// reads its peak memory.
-func (b *bench) httpAndMemory(ctx context.Context, paths []string) error {
+// httpLoad runs the cached-tile HTTP load against a mudi server in a child process.
+func (b *bench) httpLoad(ctx context.Context, paths []string) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no non-empty tile to request over HTTP")
 	}
@@ -279,37 +303,10 @@ func (b *bench) httpAndMemory(ctx context.Context, paths []string) error {
 	b.rows = append(b.rows, row{
 		work: fmt.Sprintf("cached tiles over HTTP (%d rounds of %d requests, %d connections, %d distinct tiles)", b.cfg.Runs, b.cfg.HTTPRequests, b.cfg.HTTPConns, len(paths)),
 		mudi: [3]string{fmtDur(s.median), fmtDur(s.p99), fmt.Sprintf("%.0f tiles/s", tput)},
-		pg:   [3]string{"—", "—", "—"}, ratio: "—", goal: "≥ 20 000 tiles/s", met: yes(tput >= 20000),
+		pg:   [3]string{"—", "—", "—"}, ratio: "—", goal: "≥ 30 000 tiles/s", met: yes(tput >= 30000),
 	})
 	b.notes = append(b.notes, fmt.Sprintf("Cached tiles: mudi's API server (api.New with a 256 MiB tile cache and its JSON access log, as `mudi serve` runs it) in a child process on 127.0.0.1, its cache warmed with every non-empty tile of the list; the load is %d keep-alive connections of a minimal HTTP/1.1 client in this process, one request at a time each, `Accept-Encoding: gzip` (%.0f KB per answer on average), on the same 2 cores as the server; throughput is the median of the rounds' (%s tiles/s), latencies are over all requests. The server loaded the store in %d ms in its own process.",
 		b.cfg.HTTPConns, float64(bytes)/float64(len(lat))/1024, roundList(tputs), ch.loadMS))
-
-	mem, err := ch.memory()
-	if err != nil {
-		return err
-	}
-	// The same server on an empty store gives the fixed part of the memory; the rest is
-	// projected linearly to 1 000 000 parcels.
-	empty, err := startChild(ctx, filepath.Join(b.work, "mudi-empty"), filepath.Join(b.work, "server-empty.log"), "")
-	if err != nil {
-		return err
-	}
-	_, err = loadHTTP(ctx, empty.addr, []string{"/healthz"}, 10, 1)
-	base, merr := empty.memory()
-	empty.stop()
-	if err = errors.Join(err, merr); err != nil {
-		return err
-	}
-	projected := base.hwm + int64(float64(mem.hwm-base.hwm)*1e6/float64(b.parcels.Len()))
-	b.rows = append(b.rows, row{
-		work: "peak memory of the server (VmHWM, after the HTTP load)",
-		mudi: [3]string{fmtBytes(mem.hwm), "", ""},
-		pg:   [3]string{"—", "—", "—"}, ratio: "—",
-		goal: "≤ 2 GB at 1 000 000 parcels",
-		met:  fmt.Sprintf("%s (projected: %s)", yes(projected <= 2e9), fmtBytes(projected)),
-	})
-	b.notes = append(b.notes, fmt.Sprintf("Memory: VmHWM of the server process after loading the store and the HTTP load; at the end it held %s resident, %s of it anonymous (heap, index, tile cache) and %s file pages of the bbolt memory map. The same server on an empty store peaks at %s; the projection to 1 000 000 parcels is that plus the difference scaled linearly.",
-		fmtBytes(mem.rss), fmtBytes(mem.rssAnon), fmtBytes(mem.rssFile), fmtBytes(base.hwm)))
 	return nil
 }
 
@@ -347,7 +344,7 @@ func (b *bench) tileRows(groups []*tileGroup) {
 			ratio: ratio(tm, tp), goal: "", met: "",
 		}
 		if g.z == 14 {
-			r.goal, r.met = "p99 ≤ 5 ms", yes(m.p99 <= 5*time.Millisecond)
+			r.goal, r.met = "≥ 6× PostGIS; p99 ≤ 2 ms", yes(tm >= 6*tp && m.p99 <= 2*time.Millisecond)
 		}
 		b.rows = append(b.rows, r)
 		allM, allP = append(allM, g.mudi.lat...), append(allP, g.pg.lat...)
@@ -360,22 +357,35 @@ func (b *bench) tileRows(groups []*tileGroup) {
 		work:  fmt.Sprintf("cold tiles z10–z16, whole list (%d tiles × %d passes)", len(allM)/b.cfg.Runs, b.cfg.Runs),
 		mudi:  [3]string{fmtDur(m.median), fmtDur(m.p99), fmt.Sprintf("%.0f tiles/s", tm)},
 		pg:    [3]string{fmtDur(p.median), fmtDur(p.p99), fmt.Sprintf("%.0f tiles/s", tp)},
-		ratio: ratio(tm, tp), goal: "≥ 5× PostGIS", met: yes(tm >= 5*tp),
+		ratio: ratio(tm, tp), goal: "≥ 8× PostGIS", met: yes(tm >= 8*tp),
 	})
 	b.notes = append(b.notes, fmt.Sprintf("Cold tiles: mudi's tiles.Renderer (defaults: extent 4096, buffer 64; no cache) on %d goroutines against PostGIS's `ST_AsMVT(ST_AsMVTGeom(geom3857, ST_TileEnvelope(z,x,y), 4096, 64, true))` over `geom3857 && ST_TileEnvelope(z,x,y, margin => 64.0/4096)` (the pg_tileserv/Martin query, prepared, same properties as mudi's tiles at that zoom) on %d connections; %d passes over the list; latency per tile as the client sees it, throughput = tiles / wall time; the sides alternate every %d tiles (and which goes first). The first %d tiles of each zoom are rendered once on both sides, untimed, before the timed pass: PostGIS plans its statements and fills its buffers, and mudi's renderer resolves the layer's tile properties (once per layer version, see tiles/proptable.go).",
 		tileWorkers, tileWorkers, b.cfg.Runs, chunkTiles, warmTiles))
 }
 
-// analysisRow adds the row of an analysis.
+// analysisRow adds the row of an analysis. A PostGIS side cut short by its budget shows the
+// runs it finished; one without any says that it was skipped at this size, and the ratio is
+// then a lower bound (PostGIS took longer than the budget).
 func (b *bench) analysisRow(w *analysisWork) {
 	m, p := summarize(w.mudi), summarize(w.pg)
 	n := float64(b.parcels.Len())
-	b.rows = append(b.rows, row{
+	r := row{
 		work:  fmt.Sprintf("%s (%d parcels, %d runs)", w.name, b.parcels.Len(), len(w.mudi)),
 		mudi:  [3]string{fmtDur(m.median), fmtDur(m.p99), rate(n, m.median, "parcels/s")},
 		pg:    [3]string{fmtDur(p.median), fmtDur(p.p99), rate(n, p.median, "parcels/s")},
-		ratio: ratio(p.median.Seconds(), m.median.Seconds()), goal: "≥ 5× faster", met: yes(p.median >= 5*m.median),
-	})
+		ratio: ratio(p.median.Seconds(), m.median.Seconds()), goal: "≥ 10× the PostGIS SQL", met: yes(p.median >= 10*m.median),
+	}
+	switch {
+	case len(w.pg) == 0:
+		r.pg = [3]string{fmt.Sprintf("skipped at this size: over %s", fmtDur(pgBudget)), "—", "—"}
+		r.ratio = "> " + ratio(pgBudget.Seconds(), m.median.Seconds())
+		r.met = yes(pgBudget >= 10*m.median) + " (PostGIS over its budget)"
+		b.notes = append(b.notes, fmt.Sprintf("PostGIS skipped at this size: %s — its first run was cancelled after %s (statement_timeout).", w.name, fmtDur(pgBudget)))
+	case len(w.pg) < len(w.mudi):
+		r.work += fmt.Sprintf("; PostGIS %d runs within its %s budget", len(w.pg), fmtDur(pgBudget))
+		b.notes = append(b.notes, fmt.Sprintf("PostGIS cut short at this size: %s — %d of %d runs fitted in its %s budget.", w.name, len(w.pg), len(w.mudi), fmtDur(pgBudget)))
+	}
+	b.rows = append(b.rows, r)
 	if w == nil || !strings.HasPrefix(w.name, "control") {
 		return
 	}

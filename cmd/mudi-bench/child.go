@@ -27,8 +27,8 @@ import (
 // childEnv, when set, makes the program (or the test binary) run as the benchmark's mudi server.
 const childEnv = "MUDIBENCH_CHILD"
 
-// childMain is the mudi server of the HTTP and memory work, run in its own process so that its
-// peak memory is its own: the store opened and the index loaded, then mudi's API server with
+// childMain is the mudi server of the cached-tile HTTP work, run in its own process so that the
+// load generator's work is not its own: the store opened and the index loaded, then mudi's API server with
 // the settings of `mudi serve` (256 MiB tile cache, JSON access log on stderr) listening on
 // 127.0.0.1. It prints "listening ADDR LOAD_MS" on stdout and serves until SIGTERM.
 func childMain(args []string, stdout, stderr io.Writer) int {
@@ -179,10 +179,10 @@ type procMemory struct {
 	hwm, rss, rssAnon, rssFile int64 // VmHWM, VmRSS, RssAnon, RssFile
 }
 
-// memory returns the child's memory.
-func (c *child) memory() (procMemory, error) {
+// procStatus returns the memory of process pid.
+func procStatus(pid int) (procMemory, error) {
 	var m procMemory
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return m, err
 	}

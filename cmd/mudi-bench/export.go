@@ -121,21 +121,7 @@ func (b *bench) exportRows(ctx context.Context) error {
 func (b *bench) runExportOnly(ctx context.Context, stdout io.Writer) error {
 	cfg := b.cfg
 	load := loadAverage()
-	var err error
-	if b.work = cfg.Work; b.work == "" {
-		if b.work, err = os.MkdirTemp("", "mudi-bench-"); err != nil {
-			return err
-		}
-		b.removeWork = !cfg.Keep
-	}
-	if err := os.MkdirAll(b.work, 0o755); err != nil {
-		return err
-	}
-	cache := cfg.Cache
-	if cache == "" {
-		cache = filepath.Join(os.TempDir(), fmt.Sprintf("mudi-bench-county-n%d-s%d", cfg.N, cfg.Seed))
-	}
-	if b.parcelsFile, b.controlFile, err = countyFiles(b.log, cache, cfg.N, cfg.Seed); err != nil {
+	if err := b.prepare(); err != nil {
 		return err
 	}
 	b.log.printf("import into mudi")

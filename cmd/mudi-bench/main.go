@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/mudi-bench -n 100000            # starts a private PostGIS with scripts/postgis.sh
 //	go run ./cmd/mudi-bench -n 2000 -quick       # a smoke run in well under a minute
+//	go run ./cmd/mudi-bench -n 1000000 -memory-only   # peak memory and edit to visible only, no PostGIS
 //	go run ./cmd/mudi-bench -dsn postgres://…    # uses an existing PostGIS database (its tables
 //	                                             # parcels and control are replaced)
 //
@@ -21,9 +22,20 @@
 //     load the index); PostGIS's column shows its load (COPY, transforms, indexes, ANALYZE);
 //   - the hand-off exports of the parcels layer: a PMTiles archive of z0–z16, GeoParquet and
 //     FlatGeobuf, in parcels per second and per second of CPU time (per core);
-//   - peak memory (VmHWM) of the server process.
+//   - memory, measured on the mudi binary built from this checkout (go build ./cmd/mudi) in
+//     processes of its own: the peak of `mudi import` of the county, then the peak (VmHWM) of
+//     `mudi serve` on that store after its restart, after distinct tiles of z10–z16, after the
+//     three analyses and after a GeoPackage export over HTTP — never projected from a smaller
+//     county;
+//   - edit to visible, on that server: a parcel's attribute changed with PATCH, then the TileJSON
+//     read for the new tile URL and the tile fetched, each tile checked to show the new value.
 //
-// With -export-only, only the exports are measured (no PostGIS is needed).
+// The PostGIS side of each analysis gets 10 minutes over all its runs (pgBudget): runs that do
+// not fit are left out, and a side whose first run does not finish within it is skipped at that
+// size, which its row says.
+//
+// With -export-only, only the exports are measured; with -memory-only, only the memory and
+// edit-to-visible work (neither needs PostGIS).
 //
 // The answers are compared too: the same feature ids in every tile at z ≥ 12 (below, mudi may
 // drop sub-pixel features and keep tiles under 500 KB, so its ids must be a subset of PostGIS's
@@ -91,6 +103,10 @@ type config struct {
 	Z14Max       int // at most this many z14 tiles (0: every tile over the county)
 	Profile      string
 	ExportOnly   bool
+	MemoryOnly   bool
+	Mudi         string // the mudi binary of the memory work (default: built from the checkout)
+	MemoryTiles  int    // distinct tiles requested in the memory work
+	Edits        int    // edits of the edit-to-visible work
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -116,6 +132,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.Z14Max, "z14-max", 0, "at most this many z14 tiles, spread evenly (default: all; 60 with -quick)")
 	fs.StringVar(&c.Profile, "profile", "", "write CPU profiles of mudi's side of each work into this directory (extra runs after the table)")
 	fs.BoolVar(&c.ExportOnly, "export-only", false, "measure only the exports (PMTiles z0–z16, GeoParquet, FlatGeobuf) of the county imported into mudi: no PostGIS")
+	fs.BoolVar(&c.MemoryOnly, "memory-only", false, "measure only the peak memory of mudi import and mudi serve (tiles, analyses, export over HTTP) and edit to visible: no PostGIS")
+	fs.StringVar(&c.Mudi, "mudi", "", "mudi binary of the memory work (default: go build ./cmd/mudi from the checkout found upwards of the current directory)")
+	fs.IntVar(&c.MemoryTiles, "memory-tiles", 0, "distinct tiles z10–z16 requested in the memory work (default 1000, 200 with -quick)")
+	fs.IntVar(&c.Edits, "edits", 0, "edits of the edit-to-visible work (default 200, 20 with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -136,6 +156,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	def(&c.Z12, 200, 20)
 	def(&c.Z16, 500, 50)
 	def(&c.Z14Max, 0, 60)
+	def(&c.MemoryTiles, 1000, 200)
+	def(&c.Edits, 200, 20)
 	switch {
 	case c.N < 100 || c.N > 5_000_000:
 		return nil, usageError{fmt.Sprintf("-n %d: want 100 to 5000000", c.N)}
@@ -143,6 +165,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{fmt.Sprintf("-http-conns %d: want 1 to 64", c.HTTPConns)}
 	case c.Runs < 1 || c.HTTPRequests < 1 || c.Z10 < 0 || c.Z12 < 0 || c.Z16 < 0 || c.Z14Max < 0:
 		return nil, usageError{"-runs, -http-requests, -z10, -z12, -z16 and -z14-max must not be negative"}
+	case c.MemoryTiles < 1 || c.Edits < 1:
+		return nil, usageError{"-memory-tiles and -edits must be at least 1"}
+	case c.ExportOnly && c.MemoryOnly:
+		return nil, usageError{"-export-only and -memory-only exclude each other"}
 	}
 	return c, nil
 }

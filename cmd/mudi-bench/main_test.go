@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -70,7 +71,9 @@ func TestQuickRunAgrees(t *testing.T) {
 		"| work | mudi median | mudi p99 | mudi throughput | PostGIS median | PostGIS p99 | PostGIS throughput | ratio | goal | met? |",
 		"| import 2000 parcels", "| cold tiles z10 ", "| cold tiles z12 ", "| cold tiles z14 ", "| cold tiles z16 ",
 		"| cold tiles z10–z16, whole list", "| control overlay", "| contiguous blocks, tolerance 0 ",
-		"| contiguous blocks, tolerance 20 m", "| restart", "| cached tiles over HTTP", "| peak memory",
+		"| contiguous blocks, tolerance 20 m", "| restart", "| cached tiles over HTTP",
+		"| memory: `mudi import` of the parcels layer", "| memory: `mudi serve` ready after restart", "| memory: after the three analyses",
+		"| peak memory at 2000 parcels", "| edit to visible (2000 parcels", "- edits visible in the next tile: 20 edits compared, as expected",
 		"| export PMTiles z0–z16 (2000 parcels", "| export GeoParquet (2000 parcels", "| export FlatGeobuf (2000 parcels",
 		"- feature ids per tile: ", "- control positions: 2000 parcels compared, agree",
 		"- block memberships, tolerance 0 m: 2000 parcels compared, agree",
@@ -221,5 +224,125 @@ func TestMVTIDs(t *testing.T) {
 	}
 	if _, err := mvtIDs([]byte{0x1a, 0x05, 0x0a}, "parcels"); err == nil {
 		t.Errorf("a truncated tile decoded without error")
+	}
+}
+
+// TestMemoryOnly runs only the memory and edit-to-visible work, without PostGIS, on the mudi
+// binary built from this checkout: a row per phase with its peak, the memory goal left unjudged
+// below 1 000 000 parcels, the restart goal for the county's size, and every edited parcel's new
+// value found in its tile.
+func TestMemoryOnly(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-n", "300", "-quick", "-memory-only", "-edits", "5", "-memory-tiles", "40",
+		"-cache", filepath.Join(dir, "county")}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	table := stdout.String()
+	for _, want := range []string{
+		"| memory: `mudi import` of the parcels layer (process peak)", "| memory: `mudi serve` ready after restart",
+		"≤ 1.00 s at 300 parcels (1 s at 100 000, 8 s at 1 000 000, linear between)",
+		"| memory: after 40 distinct tiles z10–z16 over HTTP", "| memory: after the three analyses over HTTP",
+		"| memory: after the export of the parcels layer as GeoPackage over HTTP", "| memory: after 5 edits",
+		"| peak memory at 300 parcels (largest of the 6 memory rows above)", "| ≤ 2 GB at 1 000 000 parcels | not judged: 300 parcels",
+		"| edit to visible (300 parcels", "p99 ≤ 20 ms at 100 000 parcels",
+		"- edits visible in the next tile: 5 edits compared, as expected", "no PostGIS",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "projected") || strings.Contains(table, "Agreement with PostGIS") || strings.Contains(table, "| cold tiles") {
+		t.Errorf("a memory-only run shows other work or a projection:\n%s", table)
+	}
+}
+
+// TestRestartGoal checks the restart goal by county size: 1 s up to 100 000 parcels, 8 s at
+// 1 000 000, linear between and beyond.
+func TestRestartGoal(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{
+		{2000, time.Second},
+		{100000, time.Second},
+		{550000, 4500 * time.Millisecond},
+		{1000000, 8 * time.Second},
+		{1900000, 15 * time.Second},
+	} {
+		if got := restartGoal(tc.n); got != tc.want {
+			t.Errorf("restartGoal(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestMemoryTiles checks the choice of distinct tiles: the zooms in turn, duplicates once.
+func TestMemoryTiles(t *testing.T) {
+	c := func(z tiles.Zoom, x, y uint32) tiles.Coord { return tiles.Coord{Z: z, X: x, Y: y} }
+	groups := [][]tiles.Coord{
+		{c(10, 1, 1), c(10, 1, 1), c(10, 1, 2)},
+		{c(12, 5, 5)},
+		{c(14, 9, 9), c(14, 9, 10), c(14, 9, 11)},
+	}
+	for _, tc := range []struct {
+		n    int
+		want []tiles.Coord
+	}{
+		{2, []tiles.Coord{c(10, 1, 1), c(12, 5, 5)}},
+		{5, []tiles.Coord{c(10, 1, 1), c(12, 5, 5), c(14, 9, 9), c(10, 1, 2), c(14, 9, 10)}},
+		{100, []tiles.Coord{c(10, 1, 1), c(12, 5, 5), c(14, 9, 9), c(10, 1, 2), c(14, 9, 10), c(14, 9, 11)}},
+	} {
+		if got := memoryTiles(groups, tc.n); !slices.Equal(got, tc.want) {
+			t.Errorf("memoryTiles(…, %d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestMVTProp decodes a hand-encoded tile: feature 7 of layer parcels has QLR "张三" (key 0,
+// value 0) and RJL 1.5 (key 1, value 1); feature 8 has QLR -3 (a sint value); feature 9 none.
+func TestMVTProp(t *testing.T) {
+	field := func(b []byte, num int, msg []byte) []byte {
+		b = binary.AppendUvarint(b, uint64(num<<3|2))
+		b = binary.AppendUvarint(b, uint64(len(msg)))
+		return append(b, msg...)
+	}
+	feature := func(id uint64, tags ...byte) []byte {
+		f := binary.AppendUvarint([]byte{1 << 3}, id)
+		if len(tags) > 0 {
+			f = field(f, 2, tags)
+		}
+		return f
+	}
+	l := field(nil, 1, []byte("parcels"))
+	l = field(l, 2, feature(7, 0, 0, 1, 1))
+	l = field(l, 2, feature(8, 0, 2))
+	l = field(l, 2, feature(9))
+	l = field(l, 3, []byte("QLR"))
+	l = field(l, 3, []byte("RJL"))
+	l = field(l, 4, field(nil, 1, []byte("张三")))
+	l = field(l, 4, []byte{3<<3 | 1, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f}) // double 1.5
+	l = field(l, 4, []byte{6 << 3, 5})                              // sint -3 (zigzag 5)
+	tile := append(mvtWithIDs("other", 7), field(nil, 3, l)...)
+	for _, tc := range []struct {
+		id    uint64
+		key   string
+		want  any
+		found bool
+	}{
+		{7, "QLR", "张三", true},
+		{7, "RJL", 1.5, true},
+		{8, "QLR", int64(-3), true},
+		{8, "RJL", nil, false},
+		{9, "QLR", nil, false},
+		{10, "QLR", nil, false},
+	} {
+		got, found, err := mvtProp(tile, "parcels", tc.id, tc.key)
+		if err != nil || found != tc.found || got != tc.want {
+			t.Errorf("mvtProp(%d, %s) = %v, %v, %v; want %v, %v", tc.id, tc.key, got, found, err, tc.want, tc.found)
+		}
+	}
+	if _, _, err := mvtProp(append(mvtWithIDs("x", 1), field(nil, 3, field(field(nil, 1, []byte("parcels")), 2, feature(7, 0, 0)))...), "parcels", 7, "QLR"); err == nil {
+		t.Errorf("a tag outside the key table decoded without error")
 	}
 }

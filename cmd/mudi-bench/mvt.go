@@ -55,8 +55,108 @@ func mvtIDs(b []byte, layer string) ([]uint64, error) {
 	return ids, err
 }
 
-// eachField calls fn for every field of a protobuf message: varints with v, length-delimited
-// fields with msg.
+// mvtProp returns the value of property key of the feature with the given id in the named
+// layer of an uncompressed MVT (found false when the tile lacks the feature or the feature
+// the property). It reads Layer.keys (3), Layer.values (4: string 1, float 2, double 3, int 4,
+// uint 5, sint 6, bool 7) and Feature.tags (2, packed pairs of key and value indexes).
+func mvtProp(b []byte, layer string, id uint64, key string) (value any, found bool, err error) {
+	err = eachField(b, func(num, wire int, _ uint64, msg []byte) error {
+		if num != 3 || wire != 2 || found {
+			return nil
+		}
+		var name string
+		var keys []string
+		var values []any
+		var feats [][]byte
+		err := eachField(msg, func(num, wire int, _ uint64, m []byte) error {
+			switch {
+			case num == 1 && wire == 2:
+				name = string(m)
+			case num == 2 && wire == 2:
+				feats = append(feats, m)
+			case num == 3 && wire == 2:
+				keys = append(keys, string(m))
+			case num == 4 && wire == 2:
+				v, err := mvtValue(m)
+				if err != nil {
+					return err
+				}
+				values = append(values, v)
+			}
+			return nil
+		})
+		if err != nil || name != layer {
+			return err
+		}
+		for _, f := range feats {
+			var fid uint64
+			var tags []byte
+			if err := eachField(f, func(num, wire int, v uint64, m []byte) error {
+				switch {
+				case num == 1 && wire == 0:
+					fid = v
+				case num == 2 && wire == 2:
+					tags = m
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if fid != id {
+				continue
+			}
+			for len(tags) > 0 {
+				k, n := binary.Uvarint(tags)
+				if n <= 0 {
+					return errors.New("mvt: bad tag")
+				}
+				v, m := binary.Uvarint(tags[n:])
+				if m <= 0 {
+					return errors.New("mvt: odd number of tags")
+				}
+				tags = tags[n+m:]
+				if k >= uint64(len(keys)) || v >= uint64(len(values)) {
+					return errors.New("mvt: tag out of the key or value table")
+				}
+				if keys[k] == key {
+					value, found = values[v], true
+					return nil
+				}
+			}
+			return nil
+		}
+		return nil
+	})
+	return value, found, err
+}
+
+// mvtValue decodes a Layer.values message.
+func mvtValue(m []byte) (any, error) {
+	var out any
+	err := eachField(m, func(num, wire int, v uint64, msg []byte) error {
+		switch {
+		case num == 1 && wire == 2:
+			out = string(msg)
+		case num == 4 && wire == 0:
+			out = int64(v)
+		case num == 5 && wire == 0:
+			out = v
+		case num == 6 && wire == 0:
+			out = int64(v>>1) ^ -int64(v&1)
+		case num == 7 && wire == 0:
+			out = v != 0
+		case num == 2 && wire == 5:
+			out = float64(math.Float32frombits(uint32(v)))
+		case num == 3 && wire == 1:
+			out = math.Float64frombits(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachField calls fn for every field of a protobuf message: varints and the bits of fixed32 and
+// fixed64 fields with v, length-delimited fields with msg.
 func eachField(b []byte, fn func(num, wire int, v uint64, msg []byte) error) error {
 	for len(b) > 0 {
 		key, n := binary.Uvarint(b)
@@ -77,11 +177,13 @@ func eachField(b []byte, fn func(num, wire int, v uint64, msg []byte) error) err
 			if len(b) < 8 {
 				return errors.New("mvt: truncated fixed64")
 			}
+			v = binary.LittleEndian.Uint64(b)
 			b = b[8:]
 		case 5:
 			if len(b) < 4 {
 				return errors.New("mvt: truncated fixed32")
 			}
+			v = uint64(binary.LittleEndian.Uint32(b))
 			b = b[4:]
 		case 2:
 			l, n := binary.Uvarint(b)

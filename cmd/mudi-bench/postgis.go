@@ -478,3 +478,13 @@ WHERE a.id = ANY($1) AND b.id = ANY($1)`, ids, within)
 	})
 	return out, err
 }
+
+// statementTimeout sets PostgreSQL's statement_timeout on the admin connection (0: none).
+func (p *postgis) statementTimeout(ctx context.Context, d time.Duration) error {
+	ms := d.Milliseconds()
+	if d > 0 {
+		ms = max(1, ms)
+	}
+	_, err := p.admin.Exec(ctx, fmt.Sprintf("SET statement_timeout = %d", ms))
+	return err
+}

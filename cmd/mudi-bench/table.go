@@ -29,11 +29,40 @@ func (b *bench) print(w io.Writer) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 	fmt.Fprintln(w)
-	if len(b.checks) > 0 {
+	for _, alone := range []bool{false, true} {
+		b.printChecks(w, alone)
+	}
+	fmt.Fprintln(w, "Method:")
+	for _, n := range b.notes {
+		fmt.Fprintf(w, "- %s\n", n)
+	}
+}
+
+// printChecks writes the checks against PostGIS, or (alone) those of mudi's answers alone.
+func (b *bench) printChecks(w io.Writer, alone bool) {
+	var checks []*check
+	for _, c := range b.checks {
+		if c.alone == alone {
+			checks = append(checks, c)
+		}
+	}
+	if len(checks) == 0 {
+		return
+	}
+	if alone {
+		fmt.Fprintln(w, "Checks of mudi's answers:")
+	} else {
 		fmt.Fprintln(w, "Agreement with PostGIS:")
 	}
-	for _, c := range b.checks {
+	for _, c := range checks {
+		if c.compared == 0 && len(c.mismatches) == 0 {
+			fmt.Fprintf(w, "- %s: %s.\n", c.name, c.note)
+			continue
+		}
 		status := "agree"
+		if c.alone {
+			status = "as expected"
+		}
 		if len(c.mismatches) > 0 {
 			status = fmt.Sprintf("**%d MISMATCHES**", len(c.mismatches))
 		}
@@ -53,13 +82,7 @@ func (b *bench) print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", m)
 		}
 	}
-	if len(b.checks) > 0 {
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintln(w, "Method:")
-	for _, n := range b.notes {
-		fmt.Fprintf(w, "- %s\n", n)
-	}
+	fmt.Fprintln(w)
 }
 
 func fmtDur(d time.Duration) string {
@@ -75,8 +98,11 @@ func fmtDur(d time.Duration) string {
 }
 
 func fmtBytes(n int64) string {
-	if n >= 1<<30 {
+	switch {
+	case n >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n < 1<<20:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
