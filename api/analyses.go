@@ -105,12 +105,12 @@ func bboxParam(v string) ([]float64, error) {
 	return out, nil
 }
 
+// sendResult streams the answer (see analysis.Result.WriteGeoJSON).
 func (s *Server) sendResult(c *echo.Context, status int, res *analysis.Result) error {
-	b, err := res.GeoJSON()
-	if err != nil {
-		return err
-	}
-	return c.Blob(status, "application/geo+json", b)
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "application/geo+json")
+	w.WriteHeader(status)
+	return res.WriteGeoJSON(w)
 }
 
 // postAnalysis serves POST /api/analyses: run a full spec, optionally saving the result as a

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/mudi-gis/mudi/spatial"
@@ -9,8 +10,10 @@ import (
 
 // The campaign classes (idle land, 五未, 亩均, warnings: docs/domain.md §8) depend on a date. They
 // are not stored: a reader asks for a layer as of a date and gets its snapshot carrying a class
-// table, computed once per snapshot and date and cached. After an edit only the edited parcels
-// are computed again (the 亩均 ranking, which compares every parcel, is redone in full).
+// table (a packed row per parcel), computed once per snapshot and date and cached. After an edit
+// only the edited parcels are computed again; the 亩均 ranking, which compares every parcel, is
+// redone in full only when an edit changes what it ranks (a parcel's 亩均税收 or whether it is
+// rated).
 
 // classCache keeps, per layer, the classes of the latest snapshot asked for, per date.
 type classCache struct {
@@ -19,9 +22,22 @@ type classCache struct {
 }
 
 type classEntry struct {
-	base    *spatial.Snapshot
-	classes map[spatial.FeatureID]*campaign.Classes
-	view    *spatial.Snapshot // base carrying the class table
+	base *spatial.Snapshot
+	rank []rankInput       // per feature of base, what the 亩均 ranking compares
+	view *spatial.Snapshot // base carrying the class table
+}
+
+// rankInput is what [campaign.Rank] reads of a parcel's classes.
+type rankInput struct {
+	muTax float64
+	rated bool // rated and with a 亩均税收
+}
+
+func rankInputOf(c *campaign.Classes) rankInput {
+	if c.Rated && c.MuTax != nil {
+		return rankInput{muTax: *c.MuTax, rated: true}
+	}
+	return rankInput{}
 }
 
 // Today returns today's date in China by the App's clock.
@@ -50,7 +66,7 @@ func (a *App) WithClasses(sn *spatial.Snapshot, date campaign.Date) *spatial.Sna
 }
 
 // classView returns sn with its class table as of date: the same snapshot value for the same
-// snapshot and date, so that per-snapshot caches (tile property tables) keep working.
+// snapshot and date, so that per-snapshot caches keep working.
 func (a *App) classView(sn *spatial.Snapshot, date campaign.Date) *spatial.Snapshot {
 	c := &a.classes
 	key := date.String()
@@ -60,31 +76,12 @@ func (a *App) classView(sn *spatial.Snapshot, date campaign.Date) *spatial.Snaps
 	if prev != nil && prev.base == sn {
 		return prev.view
 	}
-	params := a.campaignParams()
-	fields := campaign.FieldsOf(&sn.Layer)
-	classes := make(map[spatial.FeatureID]*campaign.Classes, sn.Len())
-	all := make([]*campaign.Classes, 0, sn.Len())
-	for _, f := range sn.Features() {
-		var cl *campaign.Classes
-		if prev != nil && prev.base.Layer.ID == sn.Layer.ID {
-			if old := prev.base.Feature(f.ID); old == f { // the same parcel, untouched
-				copied := *prev.classes[f.ID]
-				cl = &copied
-			}
-		}
-		if cl == nil {
-			computed := campaign.Compute(f.Attrs, f.Derived.AreaMu, fields, date, params)
-			cl = &computed
-		}
-		classes[f.ID] = cl
-		all = append(all, cl)
+	var e *classEntry
+	if prev != nil {
+		e = a.classesAfterEdit(prev, sn, date)
 	}
-	campaign.Rank(all, params)
-	table := &spatial.ClassTable{Date: key, Values: make(map[spatial.FeatureID][]any, len(classes))}
-	for id, cl := range classes {
-		vals := make([]any, 0, len(spatial.ClassKeys))
-		cl.Each(func(_ string, v any) { vals = append(vals, v) })
-		table.Values[id] = vals
+	if e == nil {
+		e = a.allClasses(sn, date)
 	}
 	c.mu.Lock()
 	if c.m == nil {
@@ -93,10 +90,107 @@ func (a *App) classView(sn *spatial.Snapshot, date campaign.Date) *spatial.Snaps
 	if c.m[sn.Layer.ID] == nil || len(c.m[sn.Layer.ID]) > 8 { // keep a few dates per layer
 		c.m[sn.Layer.ID] = map[string]*classEntry{}
 	}
-	view := sn.WithClasses(table)
-	c.m[sn.Layer.ID][key] = &classEntry{base: sn, classes: classes, view: view}
+	c.m[sn.Layer.ID][key] = e
 	c.mu.Unlock()
-	return view
+	return e.view
+}
+
+// allClasses computes the classes of every parcel of sn, on every core, and ranks them.
+func (a *App) allClasses(sn *spatial.Snapshot, date campaign.Date) *classEntry {
+	params := a.campaignParams()
+	fields := campaign.FieldsOf(&sn.Layer)
+	fs := sn.Features()
+	all := make([]campaign.Classes, len(fs))
+	parallel(len(fs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			all[i] = campaign.Compute(fs[i].Attrs, fs[i].Derived.AreaMu, fields, date, params)
+		}
+	})
+	ptrs := make([]*campaign.Classes, len(all))
+	for i := range all {
+		ptrs[i] = &all[i]
+	}
+	campaign.Rank(ptrs, params)
+	rows := make([]spatial.Record, len(all))
+	rank := make([]rankInput, len(all))
+	parallel(len(all), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			rows[i] = classRow(&all[i])
+			rank[i] = rankInputOf(&all[i])
+		}
+	})
+	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows))}
+}
+
+// classesAfterEdit computes the classes of sn from those of prev, an earlier snapshot of the
+// layer: parcels that did not change keep their rows; it returns nil when the changes touch the
+// 亩均 ranking (then every parcel must be ranked again).
+func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date campaign.Date) *classEntry {
+	params := a.campaignParams()
+	fields := campaign.FieldsOf(&sn.Layer)
+	if fields != campaign.FieldsOf(&prev.base.Layer) {
+		return nil // the roles changed: every parcel reads other fields
+	}
+	old, cur := prev.base.Features(), sn.Features()
+	oldRows := prev.view.Classes()
+	rows := make([]spatial.Record, len(cur))
+	rank := make([]rankInput, len(cur))
+	j := 0
+	for i, f := range cur {
+		for j < len(old) && old[j].ID < f.ID {
+			if prev.rank[j].rated {
+				return nil // a rated parcel left the ranking
+			}
+			j++
+		}
+		if j < len(old) && old[j] == f {
+			rows[i], rank[i] = oldRows.Row(j), prev.rank[j]
+			j++
+			continue
+		}
+		cl := campaign.Compute(f.Attrs, f.Derived.AreaMu, fields, date, params)
+		rank[i] = rankInputOf(&cl)
+		switch {
+		case j < len(old) && old[j].ID == f.ID: // an edited parcel
+			if rank[i] != prev.rank[j] {
+				return nil
+			}
+			cl.MuClass, _ = oldRows.Row(j).Value("mu_class").(string)
+			j++
+		case rank[i].rated: // a new rated parcel
+			return nil
+		default:
+			cl.MuClass = campaign.ClassUnrated
+		}
+		rows[i] = classRow(&cl)
+	}
+	for ; j < len(old); j++ {
+		if prev.rank[j].rated {
+			return nil
+		}
+	}
+	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows))}
+}
+
+// classRow packs one parcel's classes as a row of a class table.
+func classRow(c *campaign.Classes) spatial.Record {
+	vals := make([]any, 0, len(spatial.ClassKeys))
+	c.Each(func(_ string, v any) { vals = append(vals, v) })
+	return spatial.ClassRecord(vals)
+}
+
+// parallel calls fn on consecutive ranges [lo, hi) covering [0, n) on every core.
+func parallel(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/1024, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(n*w/workers, n*(w+1)/workers)
+		}()
+	}
+	wg.Wait()
 }
 
 // campaignParams are the thresholds of the class rules (docs/domain.md §8).

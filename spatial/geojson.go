@@ -434,8 +434,8 @@ func looksGeographic(g orb.Geometry) (at orb.Point, bad bool) {
 // token split between two reads is held back until the next one completes it.
 type finiteReader struct {
 	r                 io.Reader
-	in, out           []byte
-	buf               []byte
+	in, out           []byte // out: transformed bytes not yet returned, in outBuf
+	buf, outBuf       []byte
 	inString, escaped bool
 	eof               bool
 	err               error // a read error other than io.EOF, reported by DecodeGeoJSON
@@ -475,7 +475,7 @@ func (f *finiteReader) Read(p []byte) (int, error) {
 // transform moves f.in to f.out, rewriting the tokens, and keeps back a tail of f.in that may be
 // the start of a token.
 func (f *finiteReader) transform() {
-	in, out := f.in, f.out[:0]
+	in, out := f.in, f.outBuf[:0]
 	i := 0
 	for i < len(in) {
 		j := bytes.IndexAny(in[i:], "\"\\NI-")
@@ -528,7 +528,7 @@ func (f *finiteReader) transform() {
 		out = append(out, c)
 		i++
 	}
-	f.out = out
+	f.out, f.outBuf = out, out
 	f.in = append(f.in[:0], in[i:]...)
 }
 

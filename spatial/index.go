@@ -29,7 +29,16 @@ func (s *Snapshot) Len() int { return len(s.features) }
 
 // Feature returns the feature with the given id, or nil.
 func (s *Snapshot) Feature(id FeatureID) *Feature {
-	i, ok := slices.BinarySearchFunc(s.features, id, func(f *Feature, id FeatureID) int {
+	i, ok := s.index(id)
+	if !ok {
+		return nil
+	}
+	return s.features[i]
+}
+
+// index returns the position of feature id in the snapshot's features.
+func (s *Snapshot) index(id FeatureID) (int, bool) {
+	return slices.BinarySearchFunc(s.features, id, func(f *Feature, id FeatureID) int {
 		switch {
 		case f.ID < id:
 			return -1
@@ -38,10 +47,6 @@ func (s *Snapshot) Feature(id FeatureID) *Feature {
 		}
 		return 0
 	})
-	if !ok {
-		return nil
-	}
-	return s.features[i]
 }
 
 // Search calls fn for every feature whose bounding box intersects b (lon/lat degrees) until fn
@@ -49,6 +54,14 @@ func (s *Snapshot) Feature(id FeatureID) *Feature {
 func (s *Snapshot) Search(b orb.Bound, fn func(*Feature) bool) {
 	s.tree.Search([2]float64(b.Min), [2]float64(b.Max), func(_, _ [2]float64, f *Feature) bool {
 		return fn(f)
+	})
+}
+
+// SearchBounds is [Snapshot.Search] that also passes each feature's bounding box, as the index
+// holds it.
+func (s *Snapshot) SearchBounds(b orb.Bound, fn func(*Feature, orb.Bound) bool) {
+	s.tree.Search([2]float64(b.Min), [2]float64(b.Max), func(min, max [2]float64, f *Feature) bool {
+		return fn(f, orb.Bound{Min: min, Max: max})
 	})
 }
 
@@ -95,21 +108,18 @@ func (s *Snapshot) WithFeatures(meta Layer, changed []*Feature) *Snapshot {
 		tr.Insert([2]float64(nb.Min), [2]float64(nb.Max), f)
 		features[i] = f
 	}
-	meta.FeatureCount, meta.Bound = len(features), boundOf(features)
+	meta.FeatureCount, meta.Bound = len(features), boundOf(tr)
 	return &Snapshot{Layer: meta, features: features, tree: tr}
 }
 
-// boundOf returns the union of the features' bounds.
-func boundOf(features []*Feature) orb.Bound {
-	var bound orb.Bound
-	for i, f := range features {
-		if i == 0 {
-			bound = f.Bound()
-		} else {
-			bound = bound.Union(f.Bound())
-		}
+// boundOf returns the union of the bounds of the tree's features, which the tree keeps (an edit
+// does not walk every geometry of the layer again).
+func boundOf(tr *rtree.RTreeG[*Feature]) orb.Bound {
+	if tr.Len() == 0 {
+		return orb.Bound{}
 	}
-	return bound
+	min, max := tr.Bounds()
+	return orb.Bound{Min: min, Max: max}
 }
 
 // WithEdits returns a new snapshot in which put features replace those with the same ids or are
@@ -151,7 +161,7 @@ func (s *Snapshot) WithEdits(meta Layer, put []*Feature, removed []FeatureID) *S
 		next.tree.Insert([2]float64(b.Min), [2]float64(b.Max), f)
 	}
 	meta = next.Layer
-	meta.FeatureCount, meta.Bound = len(features), boundOf(features)
+	meta.FeatureCount, meta.Bound = len(features), boundOf(next.tree)
 	return &Snapshot{Layer: meta, features: features, tree: next.tree}
 }
 

@@ -168,3 +168,55 @@ func BenchmarkSnapshotSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestEditsKeepTheLayerBoundExact moves, replaces and removes the outermost features of a
+// layer: the layer's bound, which the index keeps without walking every geometry, equals the
+// union of the remaining features' bounds each time.
+func TestEditsKeepTheLayerBoundExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	box := func(x, y, w float64) orb.Polygon {
+		return orb.Polygon{{{x, y}, {x + w, y}, {x + w, y + w}, {x, y + w}, {x, y}}}
+	}
+	var fs []*Feature
+	for i := range 500 {
+		fs = append(fs, &Feature{ID: FeatureID(i + 1), Geometry: box(118+rng.Float64(), 28+rng.Float64(), 0.001)})
+	}
+	s := NewSnapshot(Layer{ID: "a"}, fs)
+	check := func(what string) {
+		t.Helper()
+		var want orb.Bound
+		for i, f := range s.Features() {
+			if i == 0 {
+				want = f.Bound()
+			} else {
+				want = want.Union(f.Bound())
+			}
+		}
+		if s.Layer.Bound != want {
+			t.Fatalf("%s: bound %v, want %v", what, s.Layer.Bound, want)
+		}
+	}
+	check("built")
+	outermost := func() *Feature {
+		for _, f := range s.Features() {
+			b := f.Bound()
+			if b.Min[0] == s.Layer.Bound.Min[0] || b.Max[1] == s.Layer.Bound.Max[1] {
+				return f
+			}
+		}
+		t.Fatal("no outermost feature")
+		return nil
+	}
+	for range 20 {
+		moved := outermost().Clone()
+		moved.Geometry = box(118.5, 28.5, 0.0001) // inwards
+		s = s.WithFeatures(s.Layer, []*Feature{moved})
+		check("moved inwards")
+		s = s.WithEdits(s.Layer, nil, []FeatureID{outermost().ID})
+		check("removed")
+	}
+	grown := s.Features()[0].Clone()
+	grown.Geometry = box(117, 27, 0.5)
+	s = s.WithEdits(s.Layer, []*Feature{grown, {ID: 10_000, Geometry: box(119.9, 29.9, 0.3)}}, nil)
+	check("grown and added")
+}

@@ -396,3 +396,49 @@ func (r Record) With(name string, v any) Record {
 	m[name] = v
 	return m.Record()
 }
+
+// ValueKind is the kind of an attribute value.
+type ValueKind uint8
+
+// Value kinds.
+const (
+	KindNull ValueKind = iota
+	KindBool
+	KindInt
+	KindFloat
+	KindText
+)
+
+// Scalar is one attribute value read without boxing it: Bits holds a bool (0 or 1), an int64
+// (two's complement) or a float64 (IEEE 754 bits); Text holds text, sharing the record's memory.
+type Scalar struct {
+	Kind ValueKind
+	Bits uint64
+	Text string
+}
+
+// NameSet returns the set of the record's names, shared with the records that have the same
+// names (nil for a record without attributes). Readers that read the same names from many
+// records look their positions up once per set ([NameSet.Index]) and read by position ([At]).
+func (r Record) NameSet() *NameSet { return r.names }
+
+// Index returns the position of name in the set, or -1.
+func (s *NameSet) Index(name string) int { return s.find(name) }
+
+// At returns the value at position i of the record's name set (0 ≤ i < Len).
+func (r Record) At(i int) Scalar {
+	s := r.span(i)
+	switch s[0] {
+	case recFalse:
+		return Scalar{Kind: KindBool}
+	case recTrue:
+		return Scalar{Kind: KindBool, Bits: 1}
+	case recInt:
+		return Scalar{Kind: KindInt, Bits: le64(s, 1)}
+	case recFloat:
+		return Scalar{Kind: KindFloat, Bits: le64(s, 1)}
+	case recString:
+		return Scalar{Kind: KindText, Text: s[1:]}
+	}
+	return Scalar{}
+}

@@ -1,5 +1,10 @@
 package spatial
 
+import (
+	"fmt"
+	"slices"
+)
+
 // Attribute describes one attribute that mudi computes for every feature (see [Derived]). The
 // list [Computed] is the single vocabulary of computed attributes: the API, OGC queryables and
 // schemas, tiles and TileJSON, every export format, the analyses, the map style and the web
@@ -61,12 +66,46 @@ var Computed = []Attribute{
 	{Key: "warning_reason", Type: FieldString, Alias: "预警未定原因", Title: "why the warning could not be computed", Short: "WARN_WHY", Group: GroupClasses},
 }
 
-// ClassTable holds the campaign classes of a layer's parcels as of one date: for each feature,
-// the values of the [GroupClasses] attributes in [Computed] order (nil for null).
+// ClassTable holds the campaign classes of a snapshot's parcels as of one date: a packed row per
+// feature, in the snapshot's feature order, holding the [GroupClasses] attributes (nil for
+// null). It is built for one snapshot ([Snapshot.WithClasses]).
 type ClassTable struct {
-	Date   string // the as-of date, YYYY-MM-DD
-	Values map[FeatureID][]any
+	Date string // the as-of date, YYYY-MM-DD
+	rows []Record
 }
+
+// NewClassTable returns the table of rows, one per feature of the snapshot it is for, in its
+// feature order.
+func NewClassTable(date string, rows []Record) *ClassTable {
+	return &ClassTable{Date: date, rows: rows}
+}
+
+// Len returns the number of rows.
+func (t *ClassTable) Len() int { return len(t.rows) }
+
+// Row returns row i (the classes of the snapshot's i-th feature).
+func (t *ClassTable) Row(i int) Record { return t.rows[i] }
+
+// ClassNames is the name set of the rows of a class table: [ClassKeys], sorted.
+var ClassNames = NameSetOf(slices.Sorted(slices.Values(ClassKeys)))
+
+// ClassRecord packs the classes of one feature, given as values in [ClassKeys] order, into a row
+// of a [ClassTable].
+func ClassRecord(values []any) Record {
+	names := ClassNames.Names()
+	return Record{names: ClassNames, data: packValues(names, func(i int) any {
+		return values[classOrder[i]]
+	})}
+}
+
+// classOrder maps positions in ClassNames to positions in ClassKeys.
+var classOrder = func() []int {
+	out := make([]int, len(ClassKeys))
+	for i, n := range ClassNames.Names() {
+		out[i] = slices.Index(ClassKeys, n)
+	}
+	return out
+}()
 
 // DerivedKeys are the keys of [Computed], in order.
 var DerivedKeys = func() []string {
@@ -159,9 +198,24 @@ func (d Derived) Each(fn func(key string, value any)) {
 // WithClasses returns a snapshot like s whose parcels carry the campaign classes of t. It
 // shares everything else with s.
 func (s *Snapshot) WithClasses(t *ClassTable) *Snapshot {
+	if t != nil && t.Len() != s.Len() {
+		panic(fmt.Sprintf("spatial: a class table of %d rows for a snapshot of %d features", t.Len(), s.Len()))
+	}
 	c := *s
 	c.classes = t
 	return &c
+}
+
+// ClassRow returns the classes of feature f of the snapshot, when the snapshot carries them.
+func (s *Snapshot) ClassRow(f *Feature) (Record, bool) {
+	if s.classes == nil {
+		return Record{}, false
+	}
+	i, ok := s.index(f.ID)
+	if !ok {
+		return Record{}, false
+	}
+	return s.classes.rows[i], true
 }
 
 // Classes returns the class table the snapshot carries, or nil.
@@ -177,30 +231,20 @@ func (s *Snapshot) Value(f *Feature, key string) (any, bool) {
 	if a.Group != GroupClasses {
 		return f.Derived.Value(key)
 	}
-	if s.classes == nil {
-		return nil, false
-	}
-	vals, ok := s.classes.Values[f.ID]
+	row, ok := s.ClassRow(f)
 	if !ok {
 		return nil, false
 	}
-	for i, k := range ClassKeys {
-		if k == key {
-			return vals[i], true
-		}
-	}
-	return nil, false
+	return row.Get(key)
 }
 
 // Properties returns f's source attributes merged with its computed attributes — the classes
 // too when the snapshot carries them (a null class is published as null).
 func (s *Snapshot) Properties(f *Feature) map[string]any {
 	m := f.Properties()
-	if s.classes != nil {
-		if vals, ok := s.classes.Values[f.ID]; ok {
-			for i, k := range ClassKeys {
-				m[k] = vals[i]
-			}
+	if row, ok := s.ClassRow(f); ok {
+		for k, v := range row.All() {
+			m[k] = v
 		}
 	}
 	return m

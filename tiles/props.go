@@ -34,18 +34,11 @@ const (
 	slotClasses // then one slot per class in tileClasses
 )
 
-// tileClasses are the campaign classes tiles carry (of a snapshot that carries classes), with
-// their positions in a class table's values.
-var tileClasses = func() (out []struct {
-	key string
-	at  int
-}) {
+// tileClasses are the campaign classes tiles carry (of a snapshot that carries classes).
+var tileClasses = func() (out []struct{ key string }) {
 	for _, a := range spatial.Computed {
 		if a.Group == spatial.GroupClasses && a.Tiles {
-			out = append(out, struct {
-				key string
-				at  int
-			}{a.Key, slices.Index(spatial.ClassKeys, a.Key)})
+			out = append(out, struct{ key string }{a.Key})
 		}
 	}
 	return out

@@ -96,9 +96,6 @@ type Renderer struct {
 	style []string
 	class []string
 	pool  sync.Pool // *scratch
-	props propTables
-
-	directProps bool // tests: look attributes up per feature, without property tables
 }
 
 // NewRenderer returns a renderer with the given options, zero fields taking their defaults.
@@ -260,31 +257,23 @@ func (r *Renderer) shareBudget(ctx context.Context, s *scratch, layers []*spatia
 
 type candidate struct {
 	f    *spatial.Feature
-	size float64 // bounding box, in screen pixels (low zooms only)
-	row  int32   // position of f in the snapshot (-1: unknown)
+	b    orb.Bound // f's bounding box, as the index holds it
+	size float64   // bounding box, in screen pixels (low zooms only)
 }
 
 // encodeLayer renders one snapshot into l. budget < 0 means unbounded.
 func (r *Renderer) encodeLayer(ctx context.Context, s *scratch, l *layerBuf, snap *spatial.Snapshot, t *xform, area orb.Bound, z Zoom, budget int) error {
 	l.reset(snap.Layer.ID)
-	l.classes = snap.Classes()
+	l.snap = snap
 	detail := z >= r.opts.DetailZoom
 	l.allAttrs = r.opts.AllAttributes && detail
 	l.names = r.sourceFields(l.names[:0], &snap.Layer, detail)
 	l.resetKeys()
-	e := r.props.entry(snap)
-	l.table = nil
-	if !l.allAttrs && !r.directProps {
-		sel := 0
-		if detail {
-			sel = 1
-		}
-		l.table = e.propTable(snap, sel, l.names)
-	}
+	l.slotsOK = false
 
 	cands := s.cands[:0]
-	snap.Search(area, func(f *spatial.Feature) bool {
-		cands = append(cands, candidate{f: f, row: e.rowOf(snap, f)})
+	snap.SearchBounds(area, func(f *spatial.Feature, b orb.Bound) bool {
+		cands = append(cands, candidate{f: f, b: b})
 		return true
 	})
 	defer func() {
@@ -298,17 +287,10 @@ func (r *Renderer) encodeLayer(ctx context.Context, s *scratch, l *layerBuf, sna
 	} else {
 		px := float64(r.opts.Extent) / 256 // tile units per screen pixel
 		minPx := r.opts.MinPixelArea
-		ext := e.extents(snap)
 		kept := cands[:0]
 		for _, c := range cands {
-			var w, h float64
-			if c.row >= 0 {
-				w, h = ext[2*c.row]*t.kx, ext[2*c.row+1]*t.scale
-			} else {
-				b := c.f.Bound()
-				w = (b.Max[0] - b.Min[0]) * t.kx
-				h = (latToWorld(b.Min[1]) - latToWorld(b.Max[1])) * t.scale
-			}
+			w := (c.b.Max[0] - c.b.Min[0]) * t.kx
+			h := (latToWorld(c.b.Min[1]) - latToWorld(c.b.Max[1])) * t.scale
 			c.size = w * h / (px * px)
 			if minPx > 0 && c.size < minPx {
 				continue
@@ -336,7 +318,7 @@ func (r *Renderer) encodeLayer(ctx context.Context, s *scratch, l *layerBuf, sna
 			break
 		}
 		mark := len(l.feats)
-		if !s.encodeFeature(l, c.f, c.row, t, keepAll) {
+		if !s.encodeFeature(l, c.f, t, keepAll) {
 			continue
 		}
 		if budget >= 0 && l.size() > budget {
@@ -352,7 +334,7 @@ func (r *Renderer) encodeLayer(ctx context.Context, s *scratch, l *layerBuf, sna
 type ringSpan struct{ start, end int }
 
 // encodeFeature appends feature f to layer l and reports whether it did.
-func (s *scratch) encodeFeature(l *layerBuf, f *spatial.Feature, row int32, t *xform, keepAll bool) bool {
+func (s *scratch) encodeFeature(l *layerBuf, f *spatial.Feature, t *xform, keepAll bool) bool {
 	s.pts = s.pts[:0]
 	s.rings = s.rings[:0]
 	included := false
@@ -409,7 +391,7 @@ func (s *scratch) encodeFeature(l *layerBuf, f *spatial.Feature, row int32, t *x
 	}
 	s.cmds = cmds
 
-	s.tags = l.appendTags(s.tags[:0], f, row, &s.extra)
+	s.tags = l.appendTags(s.tags[:0], f, &s.extra)
 
 	id := uint64(f.ID)
 	geomLen := packedLen(cmds)
@@ -510,11 +492,12 @@ type layerBuf struct {
 	feats    []byte // framed features
 	nfeat    int
 
-	names []string   // source attributes carried, in key order of first use
-	table *propTable // resolved properties of the snapshot being rendered (nil: look them up)
-	// classes are the campaign classes of the snapshot being rendered (nil: none)
-	classes *spatial.ClassTable
-	memo    idMemo  // table string id → value-table index, for this tile
+	names []string // source attributes carried, in key order of first use
+	// slots are the positions of names in slotSet, the name set of the last feature encoded
+	slotSet *spatial.NameSet
+	slots   []int
+	slotsOK bool
+	snap *spatial.Snapshot // being rendered
 	keyIdx  []int32 // per names slot then per derived slot: key index or -1
 	keys    []byte  // framed keys
 	nkeys   uint32
@@ -539,7 +522,6 @@ func (l *layerBuf) reset(name string) {
 	l.clearValues()
 	l.boolIdx = [2]int32{-1, -1}
 	clear(l.extras)
-	l.memo.reset()
 }
 
 func (l *layerBuf) clearValues() {
@@ -636,35 +618,25 @@ func (l *layerBuf) value(v valueKey) uint32 {
 
 // appendTags appends the feature's key/value index pairs: source attributes in l.names order
 // (plus, with AllAttributes, attributes outside the schema in name order), then the derived
-// attributes. Nil values and values of unsupported types are omitted. row is the feature's
-// position in the snapshot, for the property table.
-func (l *layerBuf) appendTags(tags []uint32, f *spatial.Feature, row int32, extra *[]string) []uint32 {
-	if t := l.table; t != nil && row >= 0 { // resolved once for the snapshot (proptable.go)
-		w := len(t.names)
-		kinds, cells := t.kinds[int(row)*w:int(row+1)*w], t.cells[int(row)*w:int(row+1)*w]
-		for i, k := range kinds {
-			var v uint32
-			switch k {
-			case 0:
-				continue
-			case kindString:
-				v = l.tableString(uint32(cells[i]))
-			default:
-				v = l.value(valueKey{kind: k, u: cells[i]})
-			}
-			tags = append(tags, l.key(i, l.names[i]), v)
+// attributes. Nil values are omitted. The positions of l.names in a record's name set are looked
+// up once per set and tile layer: a layer's features mostly share one set, so reading a value is
+// two offsets in the feature's packed values, with no hashing and no boxing.
+func (l *layerBuf) appendTags(tags []uint32, f *spatial.Feature, extra *[]string) []uint32 {
+	if set := f.Attrs.NameSet(); !l.slotsOK || set != l.slotSet {
+		l.slotSet, l.slotsOK = set, true
+		l.slots = l.slots[:0]
+		for _, name := range l.names {
+			l.slots = append(l.slots, set.Index(name))
 		}
-		return l.appendDerivedTags(tags, f)
 	}
 	found := 0
-	for i, name := range l.names {
-		v, ok := f.Attrs.Get(name)
-		if !ok {
+	for i, pos := range l.slots {
+		if pos < 0 {
 			continue
 		}
 		found++
-		if vk, ok := toValue(v); ok {
-			tags = append(tags, l.key(i, name), l.value(vk))
+		if vk, ok := scalarValue(f.Attrs.At(pos)); ok {
+			tags = append(tags, l.key(i, l.names[i]), l.value(vk))
 		}
 	}
 	if l.extras != nil || (l.allAttrs && f.Attrs.Len() > found) {
@@ -673,26 +645,19 @@ func (l *layerBuf) appendTags(tags []uint32, f *spatial.Feature, row int32, extr
 	return l.appendDerivedTags(tags, f)
 }
 
-// tableString returns the value-table index of string id of the layer's property table; later
-// uses in the tile come from the tile's memo. The value table ends up exactly as on the direct
-// path: the property table holds each string once, so a string is new to the tile on its first
-// use and is appended without hashing it — unless it could also come from a derived attribute
-// (the control positions), which then goes through value's deduplication.
-func (l *layerBuf) tableString(id uint32) uint32 {
-	if i, ok := l.memo.get(id); ok {
-		return i
+// scalarValue is the tile value of an attribute value; false for null.
+func scalarValue(v spatial.Scalar) (valueKey, bool) {
+	switch v.Kind {
+	case spatial.KindBool:
+		return boolValue(v.Bits == 1), true
+	case spatial.KindInt:
+		return intValue(int64(v.Bits)), true
+	case spatial.KindFloat:
+		return valueKey{kind: kindDouble, u: v.Bits}, true
+	case spatial.KindText:
+		return valueKey{kind: kindString, s: v.Text}, true
 	}
-	str := l.table.strs[id]
-	var i uint32
-	if isPositionValue(str) {
-		i = l.value(valueKey{kind: kindString, s: str})
-	} else {
-		i = l.nvals
-		l.nvals++
-		l.vals = appendValue(l.vals, valueKey{kind: kindString, s: str})
-	}
-	l.memo.put(id, i)
-	return i
+	return valueKey{}, false
 }
 
 // isPositionValue reports whether s is a value of the derived control_position attribute.
@@ -718,12 +683,10 @@ func (l *layerBuf) appendDerivedTags(tags []uint32, f *spatial.Feature) []uint32
 			l.key(base+slotBlockMu, PropBlockMu), l.value(doubleValue(d.BlockMu)),
 			l.key(base+slotScattered, PropScattered), l.value(boolValue(d.Scattered)))
 	}
-	if l.classes != nil {
-		if vals, ok := l.classes.Values[f.ID]; ok {
-			for i, c := range tileClasses {
-				if s, ok := vals[c.at].(string); ok && s != "" {
-					tags = append(tags, l.key(base+slotClasses+i, c.key), l.value(valueKey{kind: kindString, s: s}))
-				}
+	if row, ok := l.snap.ClassRow(f); ok {
+		for i, c := range tileClasses {
+			if s, ok := row.Value(c.key).(string); ok && s != "" {
+				tags = append(tags, l.key(base+slotClasses+i, c.key), l.value(valueKey{kind: kindString, s: s}))
 			}
 		}
 	}
@@ -791,78 +754,10 @@ func (r *Renderer) putScratch(s *scratch) {
 		}
 		l.clearValues() // drop string references into snapshots
 		clear(l.extras)
-		l.table = nil
-		if len(l.memo.slots) > 1<<16 {
-			l.memo = idMemo{}
-		}
+		l.slotSet, l.slotsOK, l.snap = nil, false, nil
 	}
 	if cap(s.cands) > 1<<16 {
 		s.cands = nil
 	}
 	r.pool.Put(s)
-}
-
-// idMemo maps uint32 ids to uint32 indices for one tile: an open-addressing hash table whose
-// entries are invalidated all at once by bumping the generation.
-type idMemo struct {
-	gen   uint32
-	n     int
-	slots []memoSlot // len is a power of two (or 0)
-}
-
-type memoSlot struct{ gen, id, val uint32 }
-
-func (m *idMemo) reset() {
-	m.gen++
-	m.n = 0
-	if m.gen == 0 { // wrapped: old entries could look current
-		clear(m.slots)
-		m.gen = 1
-	}
-}
-
-func memoHash(id uint32) uint32 { return id * 2654435761 }
-
-func (m *idMemo) get(id uint32) (uint32, bool) {
-	if len(m.slots) == 0 {
-		return 0, false
-	}
-	mask := uint32(len(m.slots) - 1)
-	for h := memoHash(id) & mask; ; h = (h + 1) & mask {
-		s := &m.slots[h]
-		if s.gen != m.gen {
-			return 0, false
-		}
-		if s.id == id {
-			return s.val, true
-		}
-	}
-}
-
-func (m *idMemo) put(id, val uint32) {
-	if 2*(m.n+1) > len(m.slots) {
-		m.grow()
-	}
-	mask := uint32(len(m.slots) - 1)
-	h := memoHash(id) & mask
-	for m.slots[h].gen == m.gen {
-		h = (h + 1) & mask
-	}
-	m.slots[h] = memoSlot{m.gen, id, val}
-	m.n++
-}
-
-func (m *idMemo) grow() {
-	old := m.slots
-	m.slots = make([]memoSlot, max(256, 2*len(old)))
-	gen := m.gen
-	if gen == 0 {
-		gen = 1
-	}
-	m.gen, m.n = gen, 0
-	for _, s := range old {
-		if s.gen == gen {
-			m.put(s.id, s.val)
-		}
-	}
 }

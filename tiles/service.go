@@ -131,9 +131,5 @@ func (s *Service) InvalidateLayer(layerID string, version uint64) {
 	s.c.InvalidateLayer(layerID, version)
 }
 
-// DropLayer forwards to [Cache.DropLayer] and lets the renderer forget the layer's resolved
-// properties.
-func (s *Service) DropLayer(layerID string) {
-	s.c.DropLayer(layerID)
-	s.r.props.drop(layerID)
-}
+// DropLayer forwards to [Cache.DropLayer].
+func (s *Service) DropLayer(layerID string) { s.c.DropLayer(layerID) }

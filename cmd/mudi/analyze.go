@@ -114,17 +114,16 @@ func runAnalyze(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return flagError(err)
 	}
-	out, err := res.GeoJSON()
-	if err != nil {
-		return err
-	}
 	sum := res.Summary
 	fmt.Fprintf(stderr, "%s: %d %s, %.4f 亩, %d parcels, %.0f ms\n", preset, sum.Count, res.Kind, sum.AreaMu, sum.ParcelCount, sum.ElapsedMS)
 	if cfg.Output == "" {
 		cfg.Output = "-"
 	}
 	return writeOutput(cfg.Output, stdout, func(w io.Writer, _ string) error {
-		_, err := w.Write(append(out, '\n'))
+		if err := res.WriteGeoJSON(w); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
 		return err
 	})
 }

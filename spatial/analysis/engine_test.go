@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -387,5 +388,34 @@ func TestGeoJSON(t *testing.T) {
 	}
 	if f.Geometry["type"] != "MultiPolygon" {
 		t.Errorf("geometry %v", f.Geometry["type"])
+	}
+}
+
+// TestWriteGeoJSONStreamsTheSameBytes: the streamed answer is byte for byte what encoding the
+// whole collection at once gives, for parcels (with text that JSON escapes) and for blocks.
+func TestWriteGeoJSONStreamsTheSameBytes(t *testing.T) {
+	parcels, control := engineLayer(t), overlayControl()
+	edited := parcels.Features()[0].Clone()
+	edited.Attrs = edited.Attrs.With("QLR", `衢州 <A&B> "公司"`)
+	parcels = parcels.WithFeatures(parcels.Layer, []*spatial.Feature{edited})
+	for _, spec := range []Spec{ContiguousBlocks(nil, f64(50), 0, nil), {Overlay: true}} {
+		res, err := Run(context.Background(), parcels, control, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(res.FeatureCollection())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := res.GeoJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("streamed:\n%s\nwhole:\n%s", got, want)
+		}
+		if len(res.Parcels)+len(res.Blocks) == 0 {
+			t.Error("an empty answer compares nothing")
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 
 	"github.com/paulmach/orb/geojson"
 )
@@ -16,7 +19,16 @@ import (
 func (r *Result) FeatureCollection() *geojson.FeatureCollection {
 	fc := geojson.NewFeatureCollection()
 	fc.Features = make([]*geojson.Feature, 0, len(r.Parcels)+len(r.Blocks))
-	for i := range r.Parcels {
+	for i := range len(r.Parcels) + len(r.Blocks) {
+		fc.Features = append(fc.Features, r.feature(i))
+	}
+	fc.ExtraMembers = geojson.Properties{"summary": r.summary()}
+	return fc
+}
+
+// feature returns feature i of the collection: the parcels, then the blocks.
+func (r *Result) feature(i int) *geojson.Feature {
+	if i < len(r.Parcels) {
 		p := &r.Parcels[i]
 		f := geojson.NewFeature(p.Geometry)
 		f.ID = uint64(p.ID)
@@ -32,10 +44,10 @@ func (r *Result) FeatureCollection() *geojson.FeatureCollection {
 			props["outside_mu"] = o.OutsideMu
 		}
 		f.Properties = props
-		fc.Features = append(fc.Features, f)
+		return f
 	}
-	for i := range r.Blocks {
-		b := &r.Blocks[i]
+	{
+		b := &r.Blocks[i-len(r.Parcels)]
 		f := geojson.NewFeature(b.Geometry)
 		f.ID = b.ID
 		ids := make([]uint64, len(b.ParcelIDs))
@@ -57,9 +69,12 @@ func (r *Result) FeatureCollection() *geojson.FeatureCollection {
 			props["outside_mu"] = o.OutsideMu
 		}
 		f.Properties = props
-		fc.Features = append(fc.Features, f)
+		return f
 	}
-	summary := map[string]any{
+}
+
+func (r *Result) summary() map[string]any {
+	return map[string]any{
 		"kind":         r.Kind,
 		"count":        r.Summary.Count,
 		"area_mu":      r.Summary.AreaMu,
@@ -67,11 +82,39 @@ func (r *Result) FeatureCollection() *geojson.FeatureCollection {
 		"elapsed_ms":   r.Summary.ElapsedMS,
 		"params":       r.Summary.Params,
 	}
-	fc.ExtraMembers = geojson.Properties{"summary": summary}
-	return fc
 }
 
 // GeoJSON returns the encoded [Result.FeatureCollection].
 func (r *Result) GeoJSON() ([]byte, error) {
-	return json.Marshal(r.FeatureCollection())
+	var b bytes.Buffer
+	err := r.WriteGeoJSON(&b)
+	return b.Bytes(), err
+}
+
+// WriteGeoJSON writes the encoded [Result.FeatureCollection] to w a feature at a time, so that
+// memory does not follow the size of the answer (a province's small parcels are hundreds of
+// megabytes of GeoJSON). The bytes are those json.Marshal gives for the whole collection.
+func (r *Result) WriteGeoJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"features":[`)
+	for i := range len(r.Parcels) + len(r.Blocks) {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(r.feature(i))
+		if err != nil {
+			return err
+		}
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	summary, err := json.Marshal(r.summary())
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`],"summary":`)
+	bw.Write(summary)
+	bw.WriteString(`,"type":"FeatureCollection"}`)
+	return bw.Flush()
 }
