@@ -497,9 +497,9 @@ type layerBuf struct {
 	slotSet *spatial.NameSet
 	slots   []int
 	slotsOK bool
-	snap *spatial.Snapshot // being rendered
-	keyIdx  []int32 // per names slot then per derived slot: key index or -1
-	keys    []byte  // framed keys
+	snap    *spatial.Snapshot // being rendered
+	keyIdx  []int32           // per names slot then per derived slot: key index or -1
+	keys    []byte            // framed keys
 	nkeys   uint32
 	extras  map[string]uint32 // keys of attributes outside the schema (AllAttributes)
 
