@@ -102,7 +102,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, en
 	} else if len(rest) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", rest)}
 	}
-	log, err := newLogger(cfg.LogFormat, stderr)
+	lw := &logWriter{w: stderr}
+	defer lw.Flush()
+	log, err := newLogger(cfg.LogFormat, lw)
 	if err != nil {
 		return err
 	}
