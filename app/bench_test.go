@@ -21,7 +21,7 @@ import (
 // benchCounty returns an App over a new store in a temporary directory holding the generated
 // county of n parcels (seed 1) as layers "parcels" and "control-lines", imported through
 // PutLayer as mudi import does, with the tile cache on as mudi serve has it by default.
-func benchCounty(b *testing.B, n int) *app.App {
+func benchCounty(b testing.TB, n int) *app.App {
 	b.Helper()
 	db, err := store.Open(filepath.Join(b.TempDir(), "mudi.db"), store.Options{Timeout: time.Second})
 	if err != nil {

@@ -95,31 +95,27 @@ func (a *App) classView(sn *spatial.Snapshot, date campaign.Date) *spatial.Snaps
 	return e.view
 }
 
-// allClasses computes the classes of every parcel of sn, on every core, and ranks them.
+// allClasses computes the classes of every parcel of sn, on every core, and ranks them. Each
+// parcel's classes are packed as soon as they are computed (mu_class, which the ranking sets,
+// is kept apart), so that the work holds a row per parcel, not its full classes.
 func (a *App) allClasses(sn *spatial.Snapshot, date campaign.Date) *classEntry {
 	params := a.campaignParams()
 	fields := campaign.FieldsOf(&sn.Layer)
 	fs := sn.Features()
-	all := make([]campaign.Classes, len(fs))
+	rows := make([]spatial.Record, len(fs))
+	rank := make([]rankInput, len(fs))
 	parallel(len(fs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			all[i] = campaign.Compute(fs[i].Attrs, fs[i].Derived.AreaMu, fields, date, params)
+			cl := campaign.Compute(fs[i].Attrs, fs[i].Derived.AreaMu, fields, date, params)
+			rows[i], rank[i] = classRow(&cl), rankInputOf(&cl)
 		}
 	})
-	ptrs := make([]*campaign.Classes, len(all))
-	for i := range all {
-		ptrs[i] = &all[i]
+	tax, rated := make([]float64, len(fs)), make([]bool, len(fs))
+	for i, r := range rank {
+		tax[i], rated[i] = r.muTax, r.rated
 	}
-	campaign.Rank(ptrs, params)
-	rows := make([]spatial.Record, len(all))
-	rank := make([]rankInput, len(all))
-	parallel(len(all), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			rows[i] = classRow(&all[i])
-			rank[i] = rankInputOf(&all[i])
-		}
-	})
-	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows))}
+	mu := campaign.RankTaxes(tax, rated, params)
+	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows, mu))}
 }
 
 // classesAfterEdit computes the classes of sn from those of prev, an earlier snapshot of the
@@ -134,6 +130,7 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 	old, cur := prev.base.Features(), sn.Features()
 	oldRows := prev.view.Classes()
 	rows := make([]spatial.Record, len(cur))
+	mu := make([]string, len(cur))
 	rank := make([]rankInput, len(cur))
 	j := 0
 	for i, f := range cur {
@@ -144,40 +141,36 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 			j++
 		}
 		if j < len(old) && old[j] == f {
-			rows[i], rank[i] = oldRows.Row(j), prev.rank[j]
+			rows[i], mu[i] = oldRows.Row(j)
+			rank[i] = prev.rank[j]
 			j++
 			continue
 		}
 		cl := campaign.Compute(f.Attrs, f.Derived.AreaMu, fields, date, params)
-		rank[i] = rankInputOf(&cl)
+		rows[i], rank[i] = classRow(&cl), rankInputOf(&cl)
 		switch {
 		case j < len(old) && old[j].ID == f.ID: // an edited parcel
 			if rank[i] != prev.rank[j] {
 				return nil
 			}
-			cl.MuClass, _ = oldRows.Row(j).Value("mu_class").(string)
+			_, mu[i] = oldRows.Row(j)
 			j++
 		case rank[i].rated: // a new rated parcel
 			return nil
 		default:
-			cl.MuClass = campaign.ClassUnrated
+			mu[i] = campaign.ClassUnrated
 		}
-		rows[i] = classRow(&cl)
 	}
 	for ; j < len(old); j++ {
 		if prev.rank[j].rated {
 			return nil
 		}
 	}
-	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows))}
+	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows, mu))}
 }
 
-// classRow packs one parcel's classes as a row of a class table.
-func classRow(c *campaign.Classes) spatial.Record {
-	vals := make([]any, 0, len(spatial.ClassKeys))
-	c.Each(func(_ string, v any) { vals = append(vals, v) })
-	return spatial.ClassRecord(vals)
-}
+// classRow packs one parcel's classes (but mu_class) as a row of a class table.
+func classRow(c *campaign.Classes) spatial.Record { return spatial.ClassRecord(c.Each) }
 
 // parallel calls fn on consecutive ranges [lo, hi) covering [0, n) on every core.
 func parallel(n int, fn func(lo, hi int)) {

@@ -66,46 +66,67 @@ var Computed = []Attribute{
 	{Key: "warning_reason", Type: FieldString, Alias: "预警未定原因", Title: "why the warning could not be computed", Short: "WARN_WHY", Group: GroupClasses},
 }
 
-// ClassTable holds the campaign classes of a snapshot's parcels as of one date: a packed row per
-// feature, in the snapshot's feature order, holding the [GroupClasses] attributes (nil for
-// null). It is built for one snapshot ([Snapshot.WithClasses]).
+// ClassTable holds the campaign classes of a snapshot's parcels as of one date, a row per
+// feature in the snapshot's feature order: the [GroupClasses] attributes packed (nil for null),
+// except mu_class, which the 亩均 ranking sets for every parcel at once and which is kept apart.
+// It is built for one snapshot ([Snapshot.WithClasses]).
 type ClassTable struct {
 	Date string // the as-of date, YYYY-MM-DD
 	rows []Record
+	mu   []string // mu_class per row; "" for null
 }
 
-// NewClassTable returns the table of rows, one per feature of the snapshot it is for, in its
-// feature order.
-func NewClassTable(date string, rows []Record) *ClassTable {
-	return &ClassTable{Date: date, rows: rows}
+// MuClassKey is the class kept apart from the packed rows of a [ClassTable].
+const MuClassKey = "mu_class"
+
+// NewClassTable returns the table of rows (packed by [ClassRecord]) and mu_class values, one
+// per feature of the snapshot it is for, in its feature order.
+func NewClassTable(date string, rows []Record, mu []string) *ClassTable {
+	if len(rows) != len(mu) {
+		panic(fmt.Sprintf("spatial: %d class rows and %d mu_class values", len(rows), len(mu)))
+	}
+	return &ClassTable{Date: date, rows: rows, mu: mu}
 }
 
 // Len returns the number of rows.
 func (t *ClassTable) Len() int { return len(t.rows) }
 
-// Row returns row i (the classes of the snapshot's i-th feature).
-func (t *ClassTable) Row(i int) Record { return t.rows[i] }
+// Row returns the packed classes of row i (all but mu_class) and its mu_class.
+func (t *ClassTable) Row(i int) (Record, string) { return t.rows[i], t.mu[i] }
 
-// ClassNames is the name set of the rows of a class table: [ClassKeys], sorted.
-var ClassNames = NameSetOf(slices.Sorted(slices.Values(ClassKeys)))
-
-// ClassRecord packs the classes of one feature, given as values in [ClassKeys] order, into a row
-// of a [ClassTable].
-func ClassRecord(values []any) Record {
-	names := ClassNames.Names()
-	return Record{names: ClassNames, data: packValues(names, func(i int) any {
-		return values[classOrder[i]]
-	})}
+// Value returns class key of row i.
+func (t *ClassTable) Value(i int, key string) (any, bool) {
+	if key == MuClassKey {
+		if t.mu[i] == "" {
+			return nil, true
+		}
+		return t.mu[i], true
+	}
+	return t.rows[i].Get(key)
 }
 
-// classOrder maps positions in ClassNames to positions in ClassKeys.
-var classOrder = func() []int {
-	out := make([]int, len(ClassKeys))
-	for i, n := range ClassNames.Names() {
-		out[i] = slices.Index(ClassKeys, n)
+// ClassNames is the name set of the packed rows of a class table: [ClassKeys] but mu_class,
+// sorted.
+var ClassNames = NameSetOf(slices.Sorted(func(yield func(string) bool) {
+	for _, k := range ClassKeys {
+		if k != MuClassKey && !yield(k) {
+			return
+		}
 	}
-	return out
-}()
+}))
+
+// ClassRecord packs the classes of one feature, given as key/value pairs in any order
+// (mu_class is left out), into a row of a [ClassTable].
+func ClassRecord(each func(fn func(key string, value any))) Record {
+	names := ClassNames.Names()
+	vals := make([]any, len(names))
+	each(func(k string, v any) {
+		if i := ClassNames.find(k); i >= 0 {
+			vals[i] = v
+		}
+	})
+	return Record{names: ClassNames, data: packValues(names, func(i int) any { return vals[i] })}
+}
 
 // DerivedKeys are the keys of [Computed], in order.
 var DerivedKeys = func() []string {
@@ -206,16 +227,22 @@ func (s *Snapshot) WithClasses(t *ClassTable) *Snapshot {
 	return &c
 }
 
-// ClassRow returns the classes of feature f of the snapshot, when the snapshot carries them.
-func (s *Snapshot) ClassRow(f *Feature) (Record, bool) {
+// ClassRow returns the row of feature f in the snapshot's class table ([Snapshot.Classes]),
+// when it carries one.
+func (s *Snapshot) ClassRow(f *Feature) (int, bool) {
 	if s.classes == nil {
-		return Record{}, false
+		return 0, false
 	}
-	i, ok := s.index(f.ID)
+	return s.index(f.ID)
+}
+
+// ClassValue returns class key of feature f, when the snapshot carries classes.
+func (s *Snapshot) ClassValue(f *Feature, key string) (any, bool) {
+	i, ok := s.ClassRow(f)
 	if !ok {
-		return Record{}, false
+		return nil, false
 	}
-	return s.classes.rows[i], true
+	return s.classes.Value(i, key)
 }
 
 // Classes returns the class table the snapshot carries, or nil.
@@ -231,20 +258,16 @@ func (s *Snapshot) Value(f *Feature, key string) (any, bool) {
 	if a.Group != GroupClasses {
 		return f.Derived.Value(key)
 	}
-	row, ok := s.ClassRow(f)
-	if !ok {
-		return nil, false
-	}
-	return row.Get(key)
+	return s.ClassValue(f, key)
 }
 
 // Properties returns f's source attributes merged with its computed attributes — the classes
 // too when the snapshot carries them (a null class is published as null).
 func (s *Snapshot) Properties(f *Feature) map[string]any {
 	m := f.Properties()
-	if row, ok := s.ClassRow(f); ok {
-		for k, v := range row.All() {
-			m[k] = v
+	if i, ok := s.ClassRow(f); ok {
+		for _, k := range ClassKeys {
+			m[k], _ = s.classes.Value(i, k)
 		}
 	}
 	return m

@@ -684,9 +684,12 @@ func (l *layerBuf) appendDerivedTags(tags []uint32, f *spatial.Feature) []uint32
 			l.key(base+slotScattered, PropScattered), l.value(boolValue(d.Scattered)))
 	}
 	if row, ok := l.snap.ClassRow(f); ok {
+		t := l.snap.Classes()
 		for i, c := range tileClasses {
-			if s, ok := row.Value(c.key).(string); ok && s != "" {
-				tags = append(tags, l.key(base+slotClasses+i, c.key), l.value(valueKey{kind: kindString, s: s}))
+			if v, _ := t.Value(row, c.key); v != nil {
+				if s, ok := v.(string); ok && s != "" {
+					tags = append(tags, l.key(base+slotClasses+i, c.key), l.value(valueKey{kind: kindString, s: s}))
+				}
 			}
 		}
 	}

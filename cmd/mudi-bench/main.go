@@ -107,6 +107,8 @@ type config struct {
 	Mudi         string // the mudi binary of the memory work (default: built from the checkout)
 	MemoryTiles  int    // distinct tiles requested in the memory work
 	Edits        int    // edits of the edit-to-visible work
+	// MemoryLimitMB is the --memory-limit-mb of the mudi processes of the memory work (0: none)
+	MemoryLimitMB int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -136,6 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.Mudi, "mudi", "", "mudi binary of the memory work (default: go build ./cmd/mudi from the checkout found upwards of the current directory)")
 	fs.IntVar(&c.MemoryTiles, "memory-tiles", 0, "distinct tiles z10–z16 requested in the memory work (default 1000, 200 with -quick)")
 	fs.IntVar(&c.Edits, "edits", 0, "edits of the edit-to-visible work (default 200, 20 with -quick)")
+	fs.IntVar(&c.MemoryLimitMB, "memory-limit-mb", 1600, "--memory-limit-mb of mudi import and mudi serve in the memory work, as a deployment within 2 GB sets it (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

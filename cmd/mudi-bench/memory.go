@@ -137,6 +137,14 @@ func runCLI(ctx context.Context, bin, logFile string, args ...string) (time.Dura
 	return d, ru.Maxrss << 10, nil
 }
 
+// memoryLimitArgs are the flags that give mudi the runtime's soft memory limit (none for 0).
+func memoryLimitArgs(mb int) []string {
+	if mb <= 0 {
+		return nil
+	}
+	return []string{"--memory-limit-mb", strconv.Itoa(mb)}
+}
+
 // mudiServer is a running `mudi serve`.
 type mudiServer struct {
 	cmd  *exec.Cmd
@@ -148,7 +156,7 @@ type mudiServer struct {
 // startServe starts `mudi serve` on the store in data, listening on a free loopback port with
 // an admin key of its own, and waits until GET /readyz answers 200; it returns the time from
 // the start of the process to that answer.
-func startServe(ctx context.Context, bin, data, logFile string) (*mudiServer, time.Duration, error) {
+func startServe(ctx context.Context, bin, data, logFile string, memoryLimitMB int) (*mudiServer, time.Duration, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, 0, err
@@ -164,7 +172,7 @@ func startServe(ctx context.Context, bin, data, logFile string) (*mudiServer, ti
 	}
 	defer log.Close()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data, "--no-sample")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data, "--no-sample"}, memoryLimitArgs(memoryLimitMB)...)...)
 	cmd.Env = mudiEnv("MUDI_API_KEYS=bench:admin:" + key)
 	cmd.Stdout, cmd.Stderr = log, log
 	start := time.Now()
@@ -359,14 +367,15 @@ func (b *bench) memoryWork(ctx context.Context) error {
 	var phases []memPhase
 
 	b.log.printf("memory: mudi import of the control layer")
-	dc, rc, err := runCLI(ctx, bin, filepath.Join(dir, "import-control.log"), "import", b.controlFile,
-		"--layer", controlLayer, "--kind", "control", "--data", data)
+	limit := memoryLimitArgs(b.cfg.MemoryLimitMB)
+	dc, rc, err := runCLI(ctx, bin, filepath.Join(dir, "import-control.log"), append([]string{"import", b.controlFile,
+		"--layer", controlLayer, "--kind", "control", "--data", data}, limit...)...)
 	if err != nil {
 		return err
 	}
 	b.log.printf("  %.2f s, peak %s; mudi import of the parcels layer", dc.Seconds(), fmtBytes(rc))
-	dp, rp, err := runCLI(ctx, bin, filepath.Join(dir, "import-parcels.log"), "import", b.parcelsFile,
-		"--layer", parcelsLayer, "--kind", "parcels", "--control", controlLayer, "--data", data)
+	dp, rp, err := runCLI(ctx, bin, filepath.Join(dir, "import-parcels.log"), append([]string{"import", b.parcelsFile,
+		"--layer", parcelsLayer, "--kind", "parcels", "--control", controlLayer, "--data", data}, limit...)...)
 	if err != nil {
 		return err
 	}
@@ -375,7 +384,7 @@ func (b *bench) memoryWork(ctx context.Context) error {
 		what: fmt.Sprintf("control layer before it: %s, peak %s", fmtDur(dc), fmtBytes(rc))})
 
 	b.log.printf("memory: mudi serve")
-	srv, ready, err := startServe(ctx, bin, data, filepath.Join(dir, "serve.log"))
+	srv, ready, err := startServe(ctx, bin, data, filepath.Join(dir, "serve.log"), b.cfg.MemoryLimitMB)
 	if err != nil {
 		return err
 	}
@@ -506,8 +515,8 @@ func (b *bench) memoryWork(ctx context.Context) error {
 		goal: "p99 ≤ 20 ms at 100 000 parcels", met: metEdit})
 	b.checks = append(b.checks, &check{name: "edits visible in the next tile", compared: len(lat), unit: "edits", mismatches: stale, alone: true,
 		note: fmt.Sprintf("each z%d tile fetched at the URL the TileJSON names after the edit carries the new %s of the edited parcel", editZoom, editField)})
-	b.notes = append(b.notes, fmt.Sprintf("Memory: the mudi binary built from this checkout (`go build ./cmd/mudi`), run as a user runs it, in processes of its own: `mudi import` of the control layer, then of the parcels layer (peak = the kernel's maxrss of each process after it exited), then `mudi serve` on that store (default settings: 256 MiB tile cache, JSON access log; an admin key), on 127.0.0.1; peak = VmHWM from /proc/PID/status of the server at the end of each phase (it only grows), read before SIGTERM. Phases over HTTP, one request at a time: %d distinct tiles of the tile list (its zooms in turn), `POST /api/analyses` for small parcels, parcels outside the control line and contiguous blocks, `GET /api/layers/parcels/export?format=gpkg` streamed and discarded. The harness's own process (which holds the county for the other works) is not counted. At the end the server held %s resident: %s anonymous (heap, index, tile cache) and %s file pages (the store's memory map).",
-		len(coords), fmtBytes(last.rss), fmtBytes(last.rssAnon), fmtBytes(last.rssFile)))
+	b.notes = append(b.notes, fmt.Sprintf("Memory: the mudi binary built from this checkout (`go build ./cmd/mudi`), run as a user runs it, in processes of its own: `mudi import` of the control layer, then of the parcels layer (peak = the kernel's maxrss of each process after it exited), then `mudi serve` on that store (default settings: 256 MiB tile cache, JSON access log; an admin key), both with `--memory-limit-mb %d` (0: none), on 127.0.0.1; peak = VmHWM from /proc/PID/status of the server at the end of each phase (it only grows), read before SIGTERM. Phases over HTTP, one request at a time: %d distinct tiles of the tile list (its zooms in turn), `POST /api/analyses` for small parcels, parcels outside the control line and contiguous blocks, `GET /api/layers/parcels/export?format=gpkg` streamed and discarded. The harness's own process (which holds the county for the other works) is not counted. At the end the server held %s resident: %s anonymous (heap, index, tile cache) and %s file pages (the store's memory map).",
+		b.cfg.MemoryLimitMB, len(coords), fmtBytes(last.rss), fmtBytes(last.rssAnon), fmtBytes(last.rssFile)))
 	b.notes = append(b.notes, fmt.Sprintf("Edit to visible: on the same server, %d parcels drawn at random (seed %d); for each, untimed, its feature (GET /api/layers/parcels/features/{id}) and its z%d tile as the map shows it (TileJSON, then the tile); then, timed from the start of `PATCH /api/layers/parcels/features/{id}` ({\"%s\": a new value}, admin key) to the last byte of the tile: the PATCH, `GET /tiles/parcels.json` for the new versioned tile URL, and that tile (gzip, as a browser asks). Each tile is then decoded and must carry the new value on that parcel.",
 		len(lat), cfg.Seed, editZoom, editField))
 	return nil

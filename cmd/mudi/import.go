@@ -18,6 +18,7 @@ import (
 type importConfig struct {
 	Layer, Title, Kind, CRS, Encoding, Control, Data, Table string
 	Replace, Strict                                         bool
+	MemoryLimitMB                                           int
 }
 
 func newImportSettings(c *importConfig) *settings {
@@ -32,6 +33,7 @@ func newImportSettings(c *importConfig) *settings {
 	s.str(&c.Data, "data", "data directory (holds mudi.db)")
 	s.boolean(&c.Replace, "replace", "replace the layer if it exists")
 	s.boolean(&c.Strict, "strict", "reject the input on any invalid feature instead of skipping it")
+	s.integer(&c.MemoryLimitMB, "memory-limit-mb", memoryLimitUsage)
 	return s
 }
 
@@ -52,6 +54,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, e
 	case cfg.Kind != "parcels" && cfg.Kind != "control":
 		return usageError{fmt.Sprintf("--kind %q is not parcels or control", cfg.Kind)}
 	}
+	setMemoryLimit(cfg.MemoryLimitMB)
 	file := files[0]
 	if err := gisio.CheckInputName(file, true); err != nil {
 		return flagError(err)

@@ -66,7 +66,7 @@ func newServeSettings(c *serveConfig) *settings {
 	s.boolean(&c.PrivateReads, "private", "every read needs a key too (role reader or above), except the health checks and the viewer's page")
 	s.boolean(&c.PrivateMetrics, "private-metrics", "GET /metrics needs a key")
 	s.duration(&c.DrainTimeout, "drain-timeout", "how long SIGTERM waits for in-flight requests before stopping (then exit status 1)")
-	s.integer(&c.MemoryLimitMB, "memory-limit-mb", "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it; 0 for none")
+	s.integer(&c.MemoryLimitMB, "memory-limit-mb", memoryLimitUsage)
 	s.secretList(&c.APIKeys, "api-keys", "comma-separated API keys, each name:role:secret (role editor, reviewer or admin; secrets of 16 characters or more); when empty an admin key is generated at first start")
 	s.str(&c.LogFormat, "log-format", "json or text")
 	// The URL may carry a key (Tianditu's tk=…): it is masked in the logged configuration, though
@@ -124,8 +124,7 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
-	if cfg.MemoryLimitMB > 0 {
-		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+	if setMemoryLimit(cfg.MemoryLimitMB) {
 		log.Info("memory limit set", "limit_mb", cfg.MemoryLimitMB)
 	}
 	db, err := openStore(cfg.Data)
@@ -233,4 +232,16 @@ func openApp(ctx context.Context, dir string) (*app.App, *store.DB, error) {
 		return nil, nil, err
 	}
 	return core, db, nil
+}
+
+const memoryLimitUsage = "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT): the collector works harder near it instead of letting the heap grow to twice what it holds; 0 for none"
+
+// setMemoryLimit sets the runtime's soft memory limit to mb MiB, when mb > 0, and reports
+// whether it did.
+func setMemoryLimit(mb int) bool {
+	if mb <= 0 {
+		return false
+	}
+	debug.SetMemoryLimit(int64(mb) << 20)
+	return true
 }

@@ -13,23 +13,39 @@ import (
 // p < CutA, ClassB if p < CutB, ClassC if p < CutC, else ClassD. Parcels that are not rated
 // get ClassUnrated. The result depends only on the values, not on the order of group.
 func Rank(group []*Classes, p Params) {
-	var values []float64
-	for _, c := range group {
+	tax := make([]float64, len(group))
+	rated := make([]bool, len(group))
+	for i, c := range group {
 		if c.Rated && c.MuTax != nil {
-			values = append(values, *c.MuTax)
+			tax[i], rated[i] = *c.MuTax, true
+		}
+	}
+	for i, class := range RankTaxes(tax, rated, p) {
+		group[i].MuClass = class
+	}
+}
+
+// RankTaxes is [Rank] over what it compares: each parcel's 亩均税收 and whether it takes part
+// (rated and with a 亩均税收). It returns each parcel's MuClass.
+func RankTaxes(tax []float64, rated []bool, p Params) []string {
+	var values []float64
+	for i, v := range tax {
+		if rated[i] {
+			values = append(values, v)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(values)))
 	n := len(values)
-	for _, c := range group {
-		if !c.Rated || c.MuTax == nil {
-			c.MuClass = ClassUnrated
+	out := make([]string, len(tax))
+	for i, v := range tax {
+		if !rated[i] {
+			out[i] = ClassUnrated
 			continue
 		}
-		v := *c.MuTax
-		i := sort.Search(n, func(k int) bool { return values[k] <= v }) // first position of v
-		c.MuClass = classAt(float64(i)/float64(n), p)
+		k := sort.Search(n, func(k int) bool { return values[k] <= v }) // first position of v
+		out[i] = classAt(float64(k)/float64(n), p)
 	}
+	return out
 }
 
 func classAt(p float64, prm Params) string {
