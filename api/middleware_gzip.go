@@ -16,7 +16,14 @@ import (
 // and trailer cost more than they save.
 const gzipMinBytes = 1024
 
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+// gzipWriters compress at gzip's fastest level: answers are made per request (an analysis of
+// a province is hundreds of megabytes of GeoJSON), and on GeoJSON the fastest level takes a
+// quarter of the default's time for a third more bytes (40 MB of parcels: 0.24 s and 8.3 MB
+// against 0.97 s and 6.2 MB).
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
 
 // compressibleType reports whether responses of media type ct are compressed: JSON (GeoJSON,
 // JSON Schema, OpenAPI, problems: every +json type) and HTML. Tiles, files and the viewer's
