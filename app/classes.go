@@ -129,6 +129,9 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 	}
 	old, cur := prev.base.Features(), sn.Features()
 	oldRows := prev.view.Classes()
+	if e, ok := a.classesInPlace(prev, sn, date); ok {
+		return e
+	}
 	rows := make([]spatial.Record, len(cur))
 	mu := make([]string, len(cur))
 	rank := make([]rankInput, len(cur))
@@ -167,6 +170,41 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 		}
 	}
 	return &classEntry{base: sn, rank: rank, view: sn.WithClasses(spatial.NewClassTable(date.String(), rows, mu))}
+}
+
+// classesInPlace is classesAfterEdit for the common case of edits that add and remove no
+// parcel: only the rows of the edited parcels are computed and copied, with the chunks of the
+// class table that hold them. It returns e == nil, ok == true when the edits touch the ranking,
+// and ok == false when parcels were added or removed.
+func (a *App) classesInPlace(prev *classEntry, sn *spatial.Snapshot, date campaign.Date) (e *classEntry, ok bool) {
+	old, cur := prev.base.Features(), sn.Features()
+	if len(old) != len(cur) {
+		return nil, false
+	}
+	var pos []int
+	for i, f := range cur {
+		if f != old[i] {
+			if f.ID != old[i].ID {
+				return nil, false
+			}
+			pos = append(pos, i)
+		}
+	}
+	params := a.campaignParams()
+	fields := campaign.FieldsOf(&sn.Layer)
+	oldRows := prev.view.Classes()
+	rows := make([]spatial.Record, len(pos))
+	mu := make([]string, len(pos))
+	for k, i := range pos {
+		cl := campaign.Compute(cur[i].Attrs, cur[i].Derived.AreaMu, fields, date, params)
+		if rankInputOf(&cl) != prev.rank[i] {
+			return nil, true
+		}
+		rows[k] = classRow(&cl)
+		_, mu[k] = oldRows.Row(i)
+	}
+	// The ranking is unchanged: the rank inputs are shared.
+	return &classEntry{base: sn, rank: prev.rank, view: sn.WithClasses(oldRows.Edited(pos, rows, mu))}, true
 }
 
 // classRow packs one parcel's classes (but mu_class) as a row of a class table.

@@ -72,37 +72,67 @@ var Computed = []Attribute{
 // It is built for one snapshot ([Snapshot.WithClasses]).
 type ClassTable struct {
 	Date string // the as-of date, YYYY-MM-DD
-	rows []Record
-	mu   []string // mu_class per row; "" for null
+	// rows and mu in chunks of classChunk rows, so that an edit copies the chunks it touches,
+	// not the table
+	rows [][]Record
+	mu   [][]string // mu_class per row; "" for null
+	n    int
 }
 
 // MuClassKey is the class kept apart from the packed rows of a [ClassTable].
 const MuClassKey = "mu_class"
 
+const classChunk = 1024
+
 // NewClassTable returns the table of rows (packed by [ClassRecord]) and mu_class values, one
-// per feature of the snapshot it is for, in its feature order.
+// per feature of the snapshot it is for, in its feature order. It keeps the slices.
 func NewClassTable(date string, rows []Record, mu []string) *ClassTable {
 	if len(rows) != len(mu) {
 		panic(fmt.Sprintf("spatial: %d class rows and %d mu_class values", len(rows), len(mu)))
 	}
-	return &ClassTable{Date: date, rows: rows, mu: mu}
+	t := &ClassTable{Date: date, n: len(rows)}
+	for lo := 0; lo < len(rows); lo += classChunk {
+		hi := min(lo+classChunk, len(rows))
+		t.rows = append(t.rows, rows[lo:hi:hi])
+		t.mu = append(t.mu, mu[lo:hi:hi])
+	}
+	return t
+}
+
+// Edited returns a table like t in which row pos[k] holds rows[k] and mu[k]; the other rows are
+// shared with t, which is unchanged.
+func (t *ClassTable) Edited(pos []int, rows []Record, mu []string) *ClassTable {
+	e := &ClassTable{Date: t.Date, rows: slices.Clone(t.rows), mu: slices.Clone(t.mu), n: t.n}
+	copied := map[int]bool{}
+	for k, i := range pos {
+		c := i / classChunk
+		if !copied[c] {
+			e.rows[c], e.mu[c] = slices.Clone(e.rows[c]), slices.Clone(e.mu[c])
+			copied[c] = true
+		}
+		e.rows[c][i%classChunk], e.mu[c][i%classChunk] = rows[k], mu[k]
+	}
+	return e
 }
 
 // Len returns the number of rows.
-func (t *ClassTable) Len() int { return len(t.rows) }
+func (t *ClassTable) Len() int { return t.n }
 
 // Row returns the packed classes of row i (all but mu_class) and its mu_class.
-func (t *ClassTable) Row(i int) (Record, string) { return t.rows[i], t.mu[i] }
+func (t *ClassTable) Row(i int) (Record, string) {
+	return t.rows[i/classChunk][i%classChunk], t.mu[i/classChunk][i%classChunk]
+}
 
 // Value returns class key of row i.
 func (t *ClassTable) Value(i int, key string) (any, bool) {
+	row, mu := t.Row(i)
 	if key == MuClassKey {
-		if t.mu[i] == "" {
+		if mu == "" {
 			return nil, true
 		}
-		return t.mu[i], true
+		return mu, true
 	}
-	return t.rows[i].Get(key)
+	return row.Get(key)
 }
 
 // ClassNames is the name set of the packed rows of a class table: [ClassKeys] but mu_class,
