@@ -293,15 +293,23 @@ func pruneHistory(ctx context.Context, tx *bolt.Tx, id []byte, fs []*spatial.Fea
 	return nil
 }
 
-// arena hands out copies of byte slices carved from large blocks, so that a bulk write does
-// not allocate once per key and value. Blocks are never reused.
-type arena struct{ block []byte }
+// arena hands out copies of byte slices carved from blocks, so that a bulk write does not
+// allocate once per key and value. Blocks start small (an edit writes one feature) and double up
+// to 1 MiB; they are never reused.
+type arena struct {
+	block []byte
+	size  int
+}
 
-const arenaBlock = 1 << 20
+const (
+	arenaFirst = 4 << 10
+	arenaMax   = 1 << 20
+)
 
 func (a *arena) copy(b []byte) []byte {
 	if cap(a.block)-len(a.block) < len(b) {
-		a.block = make([]byte, 0, max(arenaBlock, len(b)))
+		a.size = min(max(2*a.size, arenaFirst), arenaMax)
+		a.block = make([]byte, 0, max(a.size, len(b)))
 	}
 	n := len(a.block)
 	a.block = append(a.block, b...)
