@@ -169,13 +169,20 @@ var DerivedKeys = func() []string {
 
 // ComputedAttribute returns the computed attribute named key.
 func ComputedAttribute(key string) (Attribute, bool) {
-	for _, a := range Computed {
-		if a.Key == key {
-			return a, true
-		}
+	if i, ok := computedIndex[key]; ok {
+		return Computed[i], true
 	}
 	return Attribute{}, false
 }
+
+// computedIndex is the position of each computed attribute in [Computed], by key.
+var computedIndex = func() map[string]int {
+	m := make(map[string]int, len(Computed))
+	for i, a := range Computed {
+		m[a.Key] = i
+	}
+	return m
+}()
 
 // IsDerivedKey reports whether k names a computed attribute.
 func IsDerivedKey(k string) bool {
