@@ -9,7 +9,6 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
@@ -87,6 +86,10 @@ type rawFeature struct {
 type rawGeometry struct {
 	Type        string          `json:"type"`
 	Coordinates json.RawMessage `json:"coordinates"`
+	// scanned, when not nil, holds the coordinates as the scanner read them (regular nested
+	// arrays of finite numbers); [decodeGeometry] takes them instead of decoding Coordinates
+	// when their depth is the one Type needs.
+	scanned *scannedCoords
 }
 
 // DecodeGeoJSON reads a GeoJSON FeatureCollection (or a single Feature) and returns its valid
@@ -101,29 +104,70 @@ type rawGeometry struct {
 // follows the layer being built, not the size of the file. A "crs" member is honoured when it
 // comes before "features" (as GDAL writes it); after them, the features were already read as
 // lon/lat, so only a lon/lat CRS is accepted there.
+//
+// The members of a FeatureCollection are read with encoding/json; the features of its first
+// "features" array are read by a scanner written for them (geojson_scan.go), which hands the
+// rest of the document back to encoding/json at the first feature it does not read exactly as
+// encoding/json would, so that every result and every error is the same either way.
 func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
+	return decodeGeoJSON(r, opts, true)
+}
+
+// decodeGeoJSON is [DecodeGeoJSON], with the features scanner or with encoding/json alone.
+func decodeGeoJSON(r io.Reader, opts ImportOptions, scan bool) (*Import, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
-	fr := &finiteReader{r: r}
-	dec := json.NewDecoder(fr)
+	d := &geojsonDecoder{opts: opts, fr: &finiteReader{r: r}}
+	return d.decode(d.fr, scan)
+}
+
+// geojsonDecoder holds what one [DecodeGeoJSON] call keeps from one pass of encoding/json
+// over the document to the next (see [geojsonDecoder.decode]).
+type geojsonDecoder struct {
+	opts    ImportOptions
+	fr      *finiteReader
+	builder *ImportBuilder
+	batch   []SourceFeature // features read, not yet added to builder
+
+	// After the scanner hands the document back: the one feature that stands for those it
+	// read (skip, counting as done of them), and the difference between the offsets in the
+	// document and those encoding/json counts in the stream it is given (shift).
+	skip  bool
+	done  int
+	shift int64
+}
+
+// decode reads the document from in with encoding/json. With scan, the features of the first
+// "features" array are read by [geojsonDecoder.scanFeatures], and decode starts again on the
+// stream it returns: the members before the array as they were, one empty feature standing
+// for those the scanner read, then the rest of the document.
+func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
+	opts, fr := d.opts, d.fr
+	var rec *recorder
+	if scan {
+		rec = &recorder{r: in, on: true}
+		in = rec
+	}
+	dec := json.NewDecoder(in)
 	dec.UseNumber()
+	offset := func() int64 { return dec.InputOffset() + d.shift }
 	syntax := func(err error) error {
 		if fr.err != nil { // the reader failed, not the JSON
 			return fr.err
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return &SyntaxError{Offset: se.Offset, Reason: se.Error()}
+			return &SyntaxError{Offset: se.Offset + d.shift, Reason: se.Error()}
 		}
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		if errors.As(err, &te) { // te.Offset counts from the start of the value
 			return &SyntaxError{Offset: te.Offset, Reason: fmt.Sprintf("%s: %s where %s was expected", te.Field, te.Value, te.Type)}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected end of input"}
+			return &SyntaxError{Offset: offset(), Reason: "unexpected end of input"}
 		}
-		return &SyntaxError{Offset: dec.InputOffset(), Reason: err.Error()}
+		return &SyntaxError{Offset: offset(), Reason: err.Error()}
 	}
 
 	tok, err := dec.Token()
@@ -135,46 +179,10 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 	}
 	var (
 		docType  string
-		batch    []rawFeature
 		single   rawFeature
 		legacy   string
 		sawFeats bool
-		builder  *ImportBuilder
-		src      crs.CRS
-		explicit bool
 	)
-	// start fixes the CRS of the features from what is known when the first one arrives.
-	start := func() error {
-		src = opts.CRS
-		if src == (crs.CRS{}) && legacy != "" {
-			c, err := crs.Parse(legacy)
-			if err != nil {
-				return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
-			}
-			src = c
-		}
-		explicit = src != (crs.CRS{})
-		if !explicit {
-			src = crs.EPSG4326
-		}
-		var err error
-		builder, err = NewImportBuilder(nil, src, explicit, opts)
-		return err
-	}
-	flush := func() error {
-		if builder == nil {
-			if err := start(); err != nil {
-				return err
-			}
-		}
-		if fr.err != nil {
-			return fr.err
-		}
-		builder.Add(sourceFeatures(batch))
-		clear(batch)
-		batch = batch[:0]
-		return nil
-	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -191,7 +199,16 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			if t, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			} else if d, ok := t.(json.Delim); !ok || d != '[' {
-				return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: `"features" must be an array`}
+				return nil, &SyntaxError{Offset: offset(), Reason: `"features" must be an array`}
+			}
+			if rec != nil && rec.on {
+				head, ahead := rec.log[:dec.InputOffset()], rec.log[dec.InputOffset():]
+				rec.on = false
+				rest, err := d.scanFeatures(legacy, ahead, fr, rec.err)
+				if err != nil {
+					return nil, err
+				}
+				return d.decode(io.MultiReader(bytes.NewReader(head), rest), false)
 			}
 			n := 0
 			for dec.More() {
@@ -199,9 +216,14 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 				if err := dec.Decode(&f); err != nil {
 					return nil, syntax(fmt.Errorf("feature %d: %w", n, err))
 				}
+				if d.skip { // the scanner read these
+					d.skip = false
+					n += d.done
+					continue
+				}
 				n++
-				if batch = append(batch, f); len(batch) == geojsonBatch {
-					if err := flush(); err != nil {
+				if d.batch = append(d.batch, sourceFeature(f)); len(d.batch) == geojsonBatch {
+					if err := d.flush(legacy); err != nil {
 						return nil, err
 					}
 				}
@@ -209,7 +231,7 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			}
-			if err := flush(); err != nil {
+			if err := d.flush(legacy); err != nil {
 				return nil, err
 			}
 		case "crs":
@@ -223,7 +245,7 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 				return nil, syntax(err)
 			}
 			legacy = c.Properties.Name
-			if builder != nil && opts.CRS == (crs.CRS{}) {
+			if d.builder != nil && opts.CRS == (crs.CRS{}) {
 				// The features were read as lon/lat: only a lon/lat CRS can follow them.
 				if c, err := crs.Parse(legacy); err != nil || !c.Geographic() {
 					return nil, &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf(
@@ -257,7 +279,7 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 		return nil, syntax(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected data after the GeoJSON object"}
+		return nil, &SyntaxError{Offset: offset(), Reason: "unexpected data after the GeoJSON object"}
 	}
 	if fr.err != nil {
 		return nil, fr.err
@@ -268,44 +290,99 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			return nil, &SyntaxError{Offset: -1, Reason: `FeatureCollection has no "features" member`}
 		}
 	case "Feature":
-		if builder != nil { // a "features" member in a Feature: not GeoJSON
+		if d.builder != nil { // a "features" member in a Feature: not GeoJSON
 			return nil, &SyntaxError{Offset: -1, Reason: `a Feature has no "features" member`}
 		}
 		single.Type = "Feature"
 		if id, ok := single.ID.(json.RawMessage); ok {
 			single.ID = decodeAny(id)
 		}
-		batch = append(batch[:0], single)
-		if err := flush(); err != nil {
+		d.batch = append(d.batch[:0], sourceFeature(single))
+		if err := d.flush(legacy); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, &SyntaxError{Offset: -1, Reason: fmt.Sprintf("type %q is not a FeatureCollection or Feature", docType)}
 	}
-	return builder.Finish()
+	return d.builder.Finish()
+}
+
+// flush validates and packs the features read so far. The first call fixes the CRS of the
+// features from what is known when they arrive: the import's, else the "crs" member read
+// before them (legacy), else lon/lat.
+func (d *geojsonDecoder) flush(legacy string) error {
+	if d.builder == nil {
+		src := d.opts.CRS
+		if src == (crs.CRS{}) && legacy != "" {
+			c, err := crs.Parse(legacy)
+			if err != nil {
+				return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
+			}
+			src = c
+		}
+		explicit := src != (crs.CRS{})
+		if !explicit {
+			src = crs.EPSG4326
+		}
+		b, err := NewImportBuilder(nil, src, explicit, d.opts)
+		if err != nil {
+			return err
+		}
+		d.builder = b
+	}
+	if d.fr.err != nil {
+		return d.fr.err
+	}
+	d.builder.Add(d.batch)
+	clear(d.batch)
+	d.batch = d.batch[:0]
+	return nil
+}
+
+// maxHead is how many bytes before the "features" array [geojsonDecoder.decode] keeps to
+// start again from; a document with more goes to encoding/json alone.
+const maxHead = 1 << 20
+
+// recorder keeps what it reads, up to maxHead bytes.
+type recorder struct {
+	r   io.Reader
+	on  bool
+	log []byte
+	err error // the first error r returned
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if r.err == nil {
+		r.err = err
+	}
+	if r.on {
+		if len(r.log)+n > maxHead {
+			r.on, r.log = false, nil
+		} else {
+			r.log = append(r.log, p[:n]...)
+		}
+	}
+	return n, err
 }
 
 // geojsonBatch is how many features [DecodeGeoJSON] reads before it validates and packs them.
 const geojsonBatch = 4096
 
-// sourceFeatures turns decoded GeoJSON features into the input of [BuildImport].
-func sourceFeatures(raws []rawFeature) []SourceFeature {
-	out := make([]SourceFeature, len(raws))
-	for i, rf := range raws {
-		sf := SourceFeature{ID: rf.ID, Properties: rf.Properties}
-		if sf.Properties == nil {
-			sf.Properties = json.RawMessage("null")
-		}
-		if rf.Type != "Feature" {
-			sf.Problem = fmt.Sprintf("type %q is not Feature", rf.Type)
-		} else if g, iss := decodeGeometry(rf.Geometry); iss != nil {
-			sf.Problem, sf.At = iss.reason, iss.at
-		} else {
-			sf.Geometry = g
-		}
-		out[i] = sf
+// sourceFeature turns a decoded GeoJSON feature into the input of [BuildImport].
+func sourceFeature(rf rawFeature) SourceFeature {
+	sf := SourceFeature{ID: rf.ID, Properties: rf.Properties}
+	if sf.Properties == nil {
+		sf.Properties = json.RawMessage("null")
 	}
-	return out
+	if rf.Type != "Feature" {
+		sf.Problem = fmt.Sprintf("type %q is not Feature", rf.Type)
+	} else if g, iss := decodeGeometry(rf.Geometry); iss != nil {
+		sf.Problem, sf.At = iss.reason, iss.at
+	} else {
+		sf.Geometry = g
+	}
+	return sf
 }
 
 func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
@@ -314,6 +391,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 	switch g.Type {
 	case "Polygon":
+		if g.scanned != nil && g.scanned.depth == 3 {
+			return g.scanned.geometry(), nil
+		}
 		var c [][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, coordinatesIssue(g.Coordinates, "Polygon coordinates must be an array of rings of [x, y] positions")
@@ -324,6 +404,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 		}
 		return p, nil
 	case "MultiPolygon":
+		if g.scanned != nil && g.scanned.depth == 4 {
+			return g.scanned.geometry(), nil
+		}
 		var c [][][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, coordinatesIssue(g.Coordinates, "MultiPolygon coordinates must be an array of polygons")
@@ -552,14 +635,7 @@ func decodeAny(raw json.RawMessage) any {
 func normalizeValue(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		s := v.String()
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n
-			}
-		}
-		f, _ := strconv.ParseFloat(s, 64)
-		return f
+		return numberValue([]byte(v))
 	case nil, string, bool:
 		return v
 	default: // nested object or array: keep its JSON text
@@ -636,8 +712,8 @@ func invalidUTF8(raw json.RawMessage) error {
 }
 
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for
-// the first time join the schema in the order they appear in raw.
-func (s *schemaBuilder) addDecoded(attrs Record, raw json.RawMessage) {
+// the first time join the schema in the order keys returns them (the document's).
+func (s *schemaBuilder) addDecoded(attrs Record, keys func() []string) {
 	newKey := false
 	for k, v := range attrs.All() {
 		if !s.seen[k] {
@@ -646,7 +722,7 @@ func (s *schemaBuilder) addDecoded(attrs Record, raw json.RawMessage) {
 		s.observe(k, v)
 	}
 	if newKey {
-		for _, k := range objectKeys(raw) {
+		for _, k := range keys() {
 			if !s.seen[k] {
 				s.seen[k] = true
 				s.order = append(s.order, k)
@@ -695,6 +771,14 @@ func (s *schemaBuilder) fields() []Field {
 		out = append(out, Field{Name: k, Type: t, Alias: FieldAliases[k]})
 	}
 	return out
+}
+
+// propertyKeys returns the names of the feature's properties in document order.
+func (rf *SourceFeature) propertyKeys() []string {
+	if rf.props != nil {
+		return rf.props.keys
+	}
+	return objectKeys(rf.Properties)
 }
 
 // objectKeys returns the keys of a JSON object in document order.
