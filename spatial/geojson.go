@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
@@ -524,9 +524,9 @@ type finiteReader struct {
 	err               error // a read error other than io.EOF, reported by DecodeGeoJSON
 }
 
-var nonFinite = [...]struct{ token, number string }{
-	{"NaN", "1e999"}, {"-Infinity", "-1e999"}, {"Infinity", "1e999"},
-}
+// finiteStops are the bytes outside strings where [finiteReader] looks closer: a string starts,
+// or a token may (the minus sign of -Infinity is kept, Infinity becomes 1e999).
+var finiteStops = [256]bool{'"': true, 'N': true, 'I': true}
 
 func (f *finiteReader) Read(p []byte) (int, error) {
 	for len(f.out) == 0 {
@@ -561,51 +561,58 @@ func (f *finiteReader) transform() {
 	in, out := f.in, f.outBuf[:0]
 	i := 0
 	for i < len(in) {
-		j := bytes.IndexAny(in[i:], "\"\\NI-")
-		if j < 0 {
-			out = append(out, in[i:]...)
-			i = len(in)
-			break
-		}
-		out = append(out, in[i:i+j]...)
-		i += j
-		c := in[i]
 		if f.inString {
-			switch {
-			case f.escaped:
+			if f.escaped { // the byte after a backslash is not the end of the string
 				f.escaped = false
-			case c == '\\':
-				f.escaped = true
-			case c == '"':
-				f.inString = false
+				out = append(out, in[i])
+				i++
+				continue
 			}
-			out = append(out, c)
-			i++
+			seg := in[i:]
+			end := bytes.IndexByte(seg, '"')
+			if end >= 0 {
+				seg = seg[:end]
+			}
+			if k := bytes.IndexByte(seg, '\\'); k >= 0 {
+				out = append(out, in[i:i+k+1]...)
+				i += k + 1
+				f.escaped = true
+				continue
+			}
+			if end < 0 {
+				out = append(out, in[i:]...)
+				i = len(in)
+				break
+			}
+			out = append(out, in[i:i+end+1]...)
+			i += end + 1
+			f.inString = false
 			continue
 		}
+		j := i
+		for j < len(in) && !finiteStops[in[j]] {
+			j++
+		}
+		out = append(out, in[i:j]...)
+		if i = j; i == len(in) {
+			break
+		}
+		c := in[i]
 		if c == '"' {
 			f.inString = true
 			out = append(out, c)
 			i++
 			continue
 		}
-		matched, partial := false, false
-		for _, t := range nonFinite {
-			rest := in[i:]
-			if bytes.HasPrefix(rest, []byte(t.token)) {
-				out = append(out, t.number...)
-				i += len(t.token)
-				matched = true
-				break
-			}
-			if !f.eof && len(rest) < len(t.token) && bytes.HasPrefix([]byte(t.token), rest) {
-				partial = true
-			}
+		token := "NaN"
+		if c == 'I' {
+			token = "Infinity"
 		}
-		if matched {
+		if rest := in[i:]; bytes.HasPrefix(rest, []byte(token)) {
+			out = append(out, "1e999"...)
+			i += len(token)
 			continue
-		}
-		if partial {
+		} else if !f.eof && len(rest) < len(token) && strings.HasPrefix(token, string(rest)) {
 			break // wait for the rest of the token
 		}
 		out = append(out, c)
@@ -644,7 +651,18 @@ func normalizeValue(v any) any {
 	}
 }
 
-var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+// isISODate reports whether s is a date written YYYY-MM-DD in ASCII digits.
+func isISODate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := range 10 {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // schemaBuilder infers the attribute schema from the features' properties, keeping the order in
 // which keys first appear.
@@ -652,6 +670,12 @@ type schemaBuilder struct {
 	order []string
 	types map[string]FieldType
 	seen  map[string]bool
+
+	// The name set of the last record added and the types of its names, by position ("" when
+	// only nulls were seen): the records of a layer mostly share one set, and each of their
+	// values mostly has the type already known.
+	lastSet   *NameSet
+	lastTypes []FieldType
 }
 
 func newSchemaBuilder() *schemaBuilder {
@@ -714,39 +738,58 @@ func invalidUTF8(raw json.RawMessage) error {
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for
 // the first time join the schema in the order keys returns them (the document's).
 func (s *schemaBuilder) addDecoded(attrs Record, keys func() []string) {
-	newKey := false
-	for k, v := range attrs.All() {
-		if !s.seen[k] {
-			newKey = true
-		}
-		s.observe(k, v)
+	set := attrs.NameSet()
+	if set == nil {
+		return
 	}
-	if newKey {
-		for _, k := range keys() {
+	names := set.Names()
+	if set != s.lastSet {
+		for _, k := range names {
 			if !s.seen[k] {
-				s.seen[k] = true
-				s.order = append(s.order, k)
+				for _, k := range keys() {
+					if !s.seen[k] {
+						s.seen[k] = true
+						s.order = append(s.order, k)
+					}
+				}
+				break
 			}
+		}
+		s.lastSet = set
+		s.lastTypes = s.lastTypes[:0]
+		for _, k := range names {
+			s.lastTypes = append(s.lastTypes, s.types[k])
+		}
+	}
+	for i, k := range names {
+		if t := scalarType(attrs.At(i)); t != "" && t != s.lastTypes[i] {
+			s.observe(k, t)
 		}
 	}
 }
 
-func (s *schemaBuilder) observe(k string, v any) {
-	var t FieldType
-	switch v := v.(type) {
-	case nil:
-		return
-	case int64:
-		t = FieldInteger
-	case float64:
-		t = FieldReal
-	case bool:
-		t = FieldBoolean
-	case string:
-		t = FieldString
-		if isoDate.MatchString(v) {
-			t = FieldDate
+// scalarType returns the field type of a value, "" for null.
+func scalarType(v Scalar) FieldType {
+	switch v.Kind {
+	case KindInt:
+		return FieldInteger
+	case KindFloat:
+		return FieldReal
+	case KindBool:
+		return FieldBoolean
+	case KindText:
+		if isISODate(v.Text) {
+			return FieldDate
 		}
+		return FieldString
+	}
+	return ""
+}
+
+// observe records a value of type t ("" for null) of field k.
+func (s *schemaBuilder) observe(k string, t FieldType) {
+	if t == "" {
+		return
 	}
 	old, ok := s.types[k]
 	switch {
@@ -758,6 +801,9 @@ func (s *schemaBuilder) observe(k string, v any) {
 		s.types[k] = FieldString
 	default:
 		s.types[k] = FieldString
+	}
+	if i := s.lastSet.find(k); i >= 0 {
+		s.lastTypes[i] = s.types[k]
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -499,6 +500,35 @@ func TestNumberValue(t *testing.T) {
 		}
 		if !same {
 			t.Errorf("numberValue(%s) = %#v, want %#v", tt.lit, got, tt.want)
+		}
+	}
+}
+
+// TestNonFiniteTokensAfterEscapes: the tokens are rewritten outside strings only, whatever
+// escapes the strings before them hold.
+func TestNonFiniteTokensAfterEscapes(t *testing.T) {
+	props := `{"a":"x\ny\\","b":NaN,"c":"NaN","d":"\"Infinity\u0022","e":-Infinity,"f":"\\"}`
+	in := fc(polygonFeature(square, `{"ok":1}`), polygonFeature(square, props), polygonFeature(square, `{"b":"NaN"}`))
+	for name, r := range map[string]io.Reader{"whole": strings.NewReader(in), "bytewise": iotest.OneByteReader(strings.NewReader(in))} {
+		imp, err := DecodeGeoJSON(r, ImportOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(imp.Problems) != 1 || imp.Problems[0].Index != 1 || !strings.Contains(imp.Problems[0].Reason, `attribute "b": the value is not a finite number`) {
+			t.Errorf("%s: problems %v, want feature 1's NaN refused", name, imp.Problems)
+		}
+		if len(imp.Features) != 2 || imp.Features[1].Attrs.Value("b") != "NaN" {
+			t.Errorf("%s: the text NaN of a string was changed: %v", name, imp.Features)
+		}
+	}
+}
+
+func TestISODate(t *testing.T) {
+	re := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	for _, s := range []string{"2019-05-01", "2019-5-01", "2019-05-1", "2019-05-01 ", " 2019-05-01", "2019/05/01",
+		"2019-05-01\n", "20190501", "abcd-ef-gh", "2019-05-0a", "٢٠١٩-٠٥-٠١", "", "0000-00-00", "2019-05-01T00:00"} {
+		if got, want := isISODate(s), re.MatchString(s); got != want {
+			t.Errorf("isISODate(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -134,12 +134,12 @@ func (b *ImportBuilder) Add(records []SourceFeature) {
 		} else if b.fields == nil {
 			// Typed attributes without a declared schema: new keys join in name order.
 			var fresh []string
-			for k, v := range p.attrs.All() {
+			for i, k := range p.attrs.Names() {
 				if !b.schema.seen[k] {
 					b.schema.seen[k] = true
 					fresh = append(fresh, k)
 				}
-				b.schema.observe(k, v)
+				b.schema.observe(k, scalarType(p.attrs.At(i)))
 			}
 			slices.Sort(fresh)
 			b.schema.order = append(b.schema.order, fresh...)
