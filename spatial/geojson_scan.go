@@ -91,10 +91,11 @@ func (in *scanInput) objectEnd(i int) (int, bool) {
 	for {
 		b := in.buf
 		for ; i < len(b); i++ {
-			switch b[i] {
-			case '{', '[':
+			switch structural[b[i]] {
+			case 0:
+			case '[':
 				depth++
-			case '}', ']':
+			case ']':
 				if depth--; depth == 0 {
 					return i + 1, true
 				}
@@ -112,6 +113,9 @@ func (in *scanInput) objectEnd(i int) (int, bool) {
 		}
 	}
 }
+
+// structural classes the bytes objectEnd looks at: '[' opens, ']' closes, '"' starts a string.
+var structural = [256]byte{'{': '[', '[': '[', '}': ']', ']': ']', '"': '"'}
 
 // stringEnd returns the position after the quote that closes the string whose content starts
 // at i, and false when b ends first.
@@ -265,9 +269,44 @@ func (b *blankFeature) Read(p []byte) (int, error) {
 
 // scannedProps are a feature's properties as the scanner decoded them: the values as
 // [decodeProperties] would give them, and the names in document order (repeats included).
+// When the names are distinct, record is attrs packed as [Attrs.Record] packs them.
 type scannedProps struct {
-	attrs Attrs
-	keys  []string
+	attrs  Attrs
+	keys   []string
+	record Record
+	packed bool
+}
+
+// record returns the feature's attributes attrs packed: those the scanner packed, if it did.
+func (rf *SourceFeature) record(attrs Attrs) Record {
+	if rf.props != nil && rf.props.packed {
+		return rf.props.record
+	}
+	return attrs.Record()
+}
+
+// propsLayout is how the scanner packs the properties of the features whose names come in
+// one order: the shared set of the names, and for each name in set order the position of its
+// value in the document.
+type propsLayout struct {
+	keys  []string // in document order, distinct
+	set   *NameSet
+	order []int
+}
+
+func newPropsLayout(keys []string) *propsLayout {
+	l := &propsLayout{keys: keys}
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	if len(slices.Compact(sorted)) != len(keys) {
+		return l // repeated names: the last value wins, as Attrs.Record packs it
+	}
+	l.set = NameSetOf(sorted)
+	l.order = make([]int, len(keys))
+	for i, name := range l.set.Names() {
+		l.order[i] = slices.Index(keys, name)
+	}
+	return l
 }
 
 // scannedCoords are coordinates as the scanner read them: arrays nested depth deep, none
@@ -322,11 +361,12 @@ type featureParser struct {
 	// badUTF8 is set when a string read holds bytes that are not UTF-8.
 	badUTF8 bool
 
-	coords   scannedCoords
-	keys     []string
-	lastKeys []string          // the names of the previous feature, shared by the features with the same
-	names    map[string]string // interned property names
-	text     []byte
+	coords scannedCoords
+	keys   []string
+	values []any
+	layout *propsLayout      // of the previous feature's properties
+	names  map[string]string // interned property names
+	text   []byte
 }
 
 // feature reads the feature in b, or decodes it with encoding/json when the scanner does not
@@ -950,32 +990,50 @@ func (p *featureParser) properties() (*scannedProps, json.RawMessage, bool) {
 		return nil, bytes.Clone(p.b[start:p.i]), true
 	}
 	p.i++
-	attrs := make(Attrs, len(p.lastKeys))
-	keys := p.keys[:0]
+	var prev []string
+	if p.layout != nil {
+		prev = p.layout.keys
+	}
+	keys, values := p.keys[:0], p.values[:0]
 	for more := !p.close('}'); more; {
 		raw, esc, ok := p.key()
 		if !ok {
 			return nil, nil, false
 		}
-		name := p.name(raw, esc)
+		var name string
+		if n := len(keys); !esc && n < len(prev) && string(raw) == prev[n] {
+			name = prev[n]
+		} else {
+			name = p.name(raw, esc)
+		}
 		v, ok := p.value()
 		if !ok {
 			return nil, nil, false
 		}
-		attrs[name] = v
-		keys = append(keys, name)
+		keys, values = append(keys, name), append(values, v)
 		if more, ok = p.next('}'); !ok {
 			return nil, nil, false
 		}
 	}
-	p.keys = keys
+	p.keys, p.values = keys, values
 	if p.badUTF8 {
+		clear(values)
 		return nil, bytes.Clone(p.b[start:p.i]), true
 	}
-	if !slices.Equal(keys, p.lastKeys) {
-		p.lastKeys = slices.Clone(keys)
+	if p.layout == nil || !slices.Equal(keys, p.layout.keys) {
+		p.layout = newPropsLayout(slices.Clone(keys))
 	}
-	return &scannedProps{attrs: attrs, keys: p.lastKeys}, nil, true
+	l := p.layout
+	sp := &scannedProps{attrs: make(Attrs, len(keys)), keys: l.keys}
+	for i, k := range keys {
+		sp.attrs[k] = values[i]
+	}
+	if l.set != nil {
+		sp.record = Record{names: l.set, data: packValues(l.set.Names(), func(i int) any { return values[l.order[i]] })}
+		sp.packed = true
+	}
+	clear(values)
+	return sp, nil, true
 }
 
 // name returns the property name of the raw string s, shared with the features before.

@@ -241,7 +241,7 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 	if err := CheckAttrs(attrs); err != nil {
 		return skip(Problem{Reason: err.(*AttributeError).Detail()})
 	}
-	return prepared{geom: clean, repairs: repairs, attrs: attrs.Record(), areaM2: AreaM2(clean)}
+	return prepared{geom: clean, repairs: repairs, attrs: rf.record(attrs), areaM2: AreaM2(clean)}
 }
 
 // parallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to
