@@ -59,18 +59,27 @@ func benchParcels(b *testing.B) []byte {
 	return data
 }
 
+// BenchmarkDecodeGeoJSON imports the county with the scanner (scan) and with encoding/json
+// alone (encoding-json).
 func BenchmarkDecodeGeoJSON(b *testing.B) {
 	data := benchParcels(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		imp, err := DecodeGeoJSON(bytes.NewReader(data), ImportOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(imp.Features) == 0 {
-			b.Fatal("no features")
-		}
+	for _, bb := range []struct {
+		name string
+		scan bool
+	}{{"scan", true}, {"encoding-json", false}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				imp, err := decodeGeoJSON(bytes.NewReader(data), ImportOptions{}, bb.scan)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(imp.Features) == 0 {
+					b.Fatal("no features")
+				}
+			}
+		})
 	}
 }
 
