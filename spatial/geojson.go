@@ -223,7 +223,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 				}
 				n++
 				if d.batch = append(d.batch, sourceFeature(f)); len(d.batch) == geojsonBatch {
-					if err := d.flush(legacy); err != nil {
+					if err := d.flush(legacy, fr.err); err != nil {
 						return nil, err
 					}
 				}
@@ -231,7 +231,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			}
-			if err := d.flush(legacy); err != nil {
+			if err := d.flush(legacy, fr.err); err != nil {
 				return nil, err
 			}
 		case "crs":
@@ -298,7 +298,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 			single.ID = decodeAny(id)
 		}
 		d.batch = append(d.batch[:0], sourceFeature(single))
-		if err := d.flush(legacy); err != nil {
+		if err := d.flush(legacy, fr.err); err != nil {
 			return nil, err
 		}
 	default:
@@ -309,8 +309,8 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 
 // flush validates and packs the features read so far. The first call fixes the CRS of the
 // features from what is known when they arrive: the import's, else the "crs" member read
-// before them (legacy), else lon/lat.
-func (d *geojsonDecoder) flush(legacy string) error {
+// before them (legacy), else lon/lat. readErr is the reader's failure, if it failed by then.
+func (d *geojsonDecoder) flush(legacy string, readErr error) error {
 	if d.builder == nil {
 		src := d.opts.CRS
 		if src == (crs.CRS{}) && legacy != "" {
@@ -330,8 +330,8 @@ func (d *geojsonDecoder) flush(legacy string) error {
 		}
 		d.builder = b
 	}
-	if d.fr.err != nil {
-		return d.fr.err
+	if readErr != nil {
+		return readErr
 	}
 	d.builder.Add(d.batch)
 	clear(d.batch)

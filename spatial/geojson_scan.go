@@ -163,41 +163,53 @@ func (in *scanInput) next(at int, first bool) (scanExtent, bool) {
 	return e, ok
 }
 
+// scanBatch is a batch of features found in the input: their extents in buf, which holds the
+// input from the end of the batch before (or from the '[') to the end of the last feature.
+type scanBatch struct {
+	buf     []byte
+	exts    []scanExtent
+	end     bool  // the scanner reads no further: the array ends, or something else follows
+	readErr error // the reader's failure, if it failed while the batch was read
+}
+
 // scanFeatures reads the features of the array whose '[' encoding/json has just read: ahead
-// holds what it read beyond the bracket, fr the rest of the input. Each batch of
-// [geojsonBatch] features is added to the import as encoding/json's reading would add it. It
-// returns the stream to go on with (see the comment at the top of this file), having set skip,
-// done and shift. legacy is the "crs" member read before the array.
+// holds what it read beyond the bracket, in the rest of the input, inErr the error that ended
+// in if it did. Each batch of [geojsonBatch] features is added to the import as encoding/json's
+// reading would add it. It returns the stream to go on with (see the comment at the top of this
+// file), having set skip, done and shift. legacy is the "crs" member read before the array.
+//
+// One goroutine finds the features of the next batch while the features of a batch are read
+// and added.
 func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader, inErr error) (io.Reader, error) {
 	src := &scanInput{r: in, buf: append(make([]byte, 0, max(1<<20, 2*len(ahead))), ahead...), err: inErr}
+	batches, stop, stopped := make(chan scanBatch), make(chan struct{}), make(chan struct{})
+	free := make(chan []byte, 2) // buffers of batches added, for the goroutine to reuse
+	go func() {
+		defer close(stopped)
+		d.findFeatures(src, batches, free, stop)
+	}()
 	var (
-		at    int   // end of the last feature read, or of the '['
-		k     int   // features read
-		u, c  int64 // bytes of those features' part of the array not scanned and scanned as values by encoding/json
-		exts  []scanExtent
+		last  []byte // the bytes of the last batch received, up to the end of its last feature
+		at    int    // in last, the end of the last feature read, or 0
+		k     int    // features read
+		u, c  int64  // bytes of those features' part of the array not scanned and scanned as values by encoding/json
 		feats []SourceFeature
 		ok    []bool
+		err   error
 	)
-	for {
-		exts = exts[:0]
-		end := false
-		for next := at; len(exts) < geojsonBatch; {
-			e, found := src.next(next, k+len(exts) == 0)
-			if !found {
-				end = true
-				break
-			}
-			exts = append(exts, e)
-			next = e.end
+	for b := range batches {
+		exts := b.exts
+		last, at = b.buf[:0], 0
+		if len(exts) > 0 {
+			last = b.buf[:exts[len(exts)-1].end]
 		}
 		feats = slices.Grow(feats[:0], len(exts))[:len(exts)]
 		ok = slices.Grow(ok[:0], len(exts))[:len(exts)]
-		buf := src.buf
 		parallelRange(len(exts), func(lo, hi int) {
 			var p featureParser
 			for i := lo; i < hi; i++ {
 				e := exts[i]
-				feats[i], ok[i] = p.feature(buf[e.start:e.end])
+				feats[i], ok[i] = p.feature(b.buf[e.start:e.end])
 			}
 		})
 		n := 0
@@ -216,26 +228,83 @@ func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader,
 		}
 		k += n
 		clear(feats)
-		if end || n < len(exts) {
+		if b.end || n < len(exts) {
 			break
 		}
-		if err := d.flush(legacy); err != nil {
-			return nil, err
+		if err = d.flush(legacy, b.readErr); err != nil {
+			break
 		}
-		// Keep only what follows the last feature.
-		src.buf = src.buf[:copy(src.buf, src.buf[at:])]
-		at = 0
+		select { // the features added hold none of the batch's bytes
+		case free <- b.buf[:0]:
+		default:
+		}
 	}
+	close(stop)
+	<-stopped
+	if err != nil {
+		return nil, err
+	}
+	// The rest of the input: the batch from the end of the last feature read, what the
+	// goroutine read after it, and the end of the input as the goroutine found it.
 	var tail io.Reader = in
 	if src.err != nil {
 		tail = errReader{src.err}
 	}
-	rest := bytes.NewReader(src.buf[at:])
+	rest := io.MultiReader(bytes.NewReader(last[at:]), bytes.NewReader(src.buf), tail)
 	if k == 0 {
-		return io.MultiReader(rest, tail), nil
+		return rest, nil
 	}
 	d.skip, d.done, d.shift = true, k, c-2
-	return io.MultiReader(&blankFeature{spaces: u}, rest, tail), nil
+	return io.MultiReader(&blankFeature{spaces: u}, rest), nil
+}
+
+// findFeatures sends the batches of features found in src until the scanner reads no
+// further or stop is closed. src.buf is then the input after the last feature of the last
+// batch sent (the whole input read when no batch was sent).
+func (d *geojsonDecoder) findFeatures(src *scanInput, batches chan<- scanBatch, free <-chan []byte, stop <-chan struct{}) {
+	defer close(batches)
+	first := true
+	for {
+		var b scanBatch
+		at := 0
+		for len(b.exts) < geojsonBatch {
+			e, found := src.next(at, first && len(b.exts) == 0)
+			if !found {
+				b.end = true
+				break
+			}
+			b.exts = append(b.exts, e)
+			at = e.end
+			if len(b.exts)%256 == 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}
+		first = false
+		b.buf = src.buf
+		if src.err != nil && src.err != io.EOF {
+			b.readErr = d.fr.err
+		}
+		select {
+		case batches <- b:
+		case <-stop:
+			return
+		}
+		// The batch is handed over: go on in another buffer with what follows it.
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			buf = make([]byte, 0, max(cap(src.buf), 1<<20))
+		}
+		src.buf = append(buf, src.buf[at:]...)
+		if b.end {
+			return
+		}
+	}
 }
 
 // errReader returns err.
