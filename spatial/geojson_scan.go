@@ -53,8 +53,8 @@ type scanInput struct {
 // more reads more input into buf, and reports whether it got any.
 func (in *scanInput) more() bool {
 	for in.err == nil {
-		if cap(in.buf)-len(in.buf) < 64<<10 {
-			in.buf = slices.Grow(in.buf, max(cap(in.buf), 1<<20))
+		if cap(in.buf)-len(in.buf) < 16<<10 {
+			in.buf = slices.Grow(in.buf, max(cap(in.buf), 64<<10))
 		}
 		n, err := in.r.Read(in.buf[len(in.buf):cap(in.buf)])
 		in.buf = in.buf[:len(in.buf)+n]
@@ -181,7 +181,7 @@ type scanBatch struct {
 // One goroutine finds the features of the next batch while the features of a batch are read
 // and added.
 func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader, inErr error) (io.Reader, error) {
-	src := &scanInput{r: in, buf: append(make([]byte, 0, max(1<<20, 2*len(ahead))), ahead...), err: inErr}
+	src := &scanInput{r: in, buf: append(make([]byte, 0, 2*len(ahead)), ahead...), err: inErr}
 	batches, stop, stopped := make(chan scanBatch), make(chan struct{}), make(chan struct{})
 	free := make(chan []byte, 2) // buffers of batches added, for the goroutine to reuse
 	go func() {
@@ -298,7 +298,11 @@ func (d *geojsonDecoder) findFeatures(src *scanInput, batches chan<- scanBatch, 
 		select {
 		case buf = <-free:
 		default:
-			buf = make([]byte, 0, max(cap(src.buf), 1<<20))
+			size := cap(src.buf) // room for a batch like this one
+			if b.end {
+				size = len(src.buf) - at
+			}
+			buf = make([]byte, 0, size)
 		}
 		src.buf = append(buf, src.buf[at:]...)
 		if b.end {
