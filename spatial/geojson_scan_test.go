@@ -341,6 +341,35 @@ func scanCorpus(t testing.TB) map[string][]byte {
 	} {
 		add(fmt.Sprintf("document %d", i), doc)
 	}
+	// The inputs of the other tests of DecodeGeoJSON.
+	add("keeps attributes exactly", fc(sq(`{"DKBH":"KC-001","QLR":"浙江衢州某某新材料有限公司","BSM":12,"MJSS":3.5,"SFDX":"是","ok":true,"gone":null,"nested":{"a":[1,2]},"GDRQ":"2019-05-01","big":9007199254740993}`)))
+	add("repairs and skips", fc(
+		polygonFeature(`[[118.87,28.94],[118.871,28.94],[118.871,28.94],[118.871,28.941],[118.87,28.941]]`, `{"name":"unclosed with a repeated point"}`),
+		polygonFeature(`[[118.87,28.94],[118.871,28.941],[118.871,28.94],[118.87,28.941],[118.87,28.94]]`, `{"name":"bow tie"}`),
+		sq(`{"name":"good"}`)))
+	add("unclosed ring", fc(good, polygonFeature(`[[118.87,28.94],[118.871,28.94],[118.871,28.941],[118.87,28.941]]`, `{}`)))
+	add("too few points", fc(polygonFeature(`[[118.87,28.94],[118.871,28.94],[118.87,28.94]]`, `{}`)))
+	add("projected without CRS", fc(good, polygonFeature(`[[500000,3200000],[500100,3200000],[500100,3200100],[500000,3200000]]`, `{}`)))
+	add("hole outside the shell", fc(`{"type":"Feature","geometry":{"type":"Polygon","coordinates":[`+square+`,[[118.88,28.95],[118.881,28.95],[118.881,28.951],[118.88,28.95]]]},"properties":{}}`))
+	add("legacy crs urn", `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4549"}},"features":[`+
+		polygonFeature(`[[391000,3203000],[391100,3203000],[391100,3203100],[391000,3203100],[391000,3203000]]`, `{}`)+`]}`)
+	add("fuzz seed NaN", fc(polygonFeature(`[[118.87,28.94],[NaN,28.94],[118.871,28.941]]`, `{"b":"是"}`)))
+	add("fuzz seed bare MultiPolygon", `{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[`+square+`]]},"properties":null}`)
+	add("fuzz seed empty collection with crs", `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:4549"}},"features":[]}`)
+	var streams []string
+	for i := range geojsonBatch + 10 {
+		x, y := 118.8+float64(i%100)*0.001, 28.9+float64(i/100)*0.001
+		ring := fmt.Sprintf(`[[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f],[%.4f,%.4f]]`, x, y, x+0.0008, y, x+0.0008, y+0.0008, x, y)
+		props := fmt.Sprintf(`{"DKBH":"KC-%05d","note":"NaN -Infinity \"Infinity\"","n":%d}`, i, i)
+		switch i {
+		case 7:
+			props = `{"MJ":NaN}`
+		case geojsonBatch + 3:
+			props = `{"MJ":-Infinity}`
+		}
+		streams = append(streams, polygonFeature(ring, props))
+	}
+	add("streams", fc(streams...))
 	var many []string
 	for i := range 121 {
 		many = append(many, sq(fmt.Sprintf(`{"a%d":1,"b%d":2}`, i, i)))
