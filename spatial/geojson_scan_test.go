@@ -2,6 +2,7 @@ package spatial
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -567,6 +568,27 @@ func TestISODate(t *testing.T) {
 		"2019-05-01\n", "20190501", "abcd-ef-gh", "2019-05-0a", "٢٠١٩-٠٥-٠١", "", "0000-00-00", "2019-05-01T00:00"} {
 		if got, want := isISODate(s), re.MatchString(s); got != want {
 			t.Errorf("isISODate(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestScannerMatchesEncodingJSONOnReadErrors: a reader that fails, anywhere, fails the import
+// the same way with the scanner as with encoding/json alone.
+func TestScannerMatchesEncodingJSONOnReadErrors(t *testing.T) {
+	corpus := scanCorpus(t)
+	failure := errors.New("connection reset")
+	for _, name := range []string{"county 2000", "sample 40", "streams", "batches, syntax", "document 26", "props 7"} {
+		data := corpus[name]
+		for _, cut := range []int{1, 30, 41, 100, 1000, 5000, 100000, 500000, len(data) - 3, len(data) - 1, len(data)} {
+			if cut > len(data) {
+				continue
+			}
+			open := func(b []byte) io.Reader {
+				return io.MultiReader(bytes.NewReader(b[:cut]), iotest.ErrReader(failure))
+			}
+			if diff := compareDecoders(data, ImportOptions{}, open); diff != "" {
+				t.Errorf("%s, failing after %d of %d bytes: %s", name, cut, len(data), diff)
+			}
 		}
 	}
 }
