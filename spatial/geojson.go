@@ -149,12 +149,21 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 		rec = &recorder{r: in, on: true}
 		in = rec
 	}
-	dec := json.NewDecoder(in)
+	w := &failureReader{r: in}
+	dec := json.NewDecoder(w)
 	dec.UseNumber()
 	offset := func() int64 { return dec.InputOffset() + d.shift }
-	syntax := func(err error) error {
-		if fr.err != nil { // the reader failed, not the JSON
+	// readErr is the reader's failure once the stream decoded has reached it (the scanner may
+	// have read further than encoding/json has).
+	readErr := func() error {
+		if w.failed {
 			return fr.err
+		}
+		return nil
+	}
+	syntax := func(err error) error {
+		if err := readErr(); err != nil { // the reader failed, not the JSON
+			return err
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
@@ -223,7 +232,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 				}
 				n++
 				if d.batch = append(d.batch, sourceFeature(f)); len(d.batch) == geojsonBatch {
-					if err := d.flush(legacy, fr.err); err != nil {
+					if err := d.flush(legacy, readErr()); err != nil {
 						return nil, err
 					}
 				}
@@ -231,7 +240,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			}
-			if err := d.flush(legacy, fr.err); err != nil {
+			if err := d.flush(legacy, readErr()); err != nil {
 				return nil, err
 			}
 		case "crs":
@@ -281,8 +290,8 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &SyntaxError{Offset: offset(), Reason: "unexpected data after the GeoJSON object"}
 	}
-	if fr.err != nil {
-		return nil, fr.err
+	if err := readErr(); err != nil {
+		return nil, err
 	}
 	switch docType {
 	case "FeatureCollection":
@@ -298,7 +307,7 @@ func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
 			single.ID = decodeAny(id)
 		}
 		d.batch = append(d.batch[:0], sourceFeature(single))
-		if err := d.flush(legacy, fr.err); err != nil {
+		if err := d.flush(legacy, readErr()); err != nil {
 			return nil, err
 		}
 	default:
@@ -362,6 +371,20 @@ func (r *recorder) Read(p []byte) (int, error) {
 		} else {
 			r.log = append(r.log, p[:n]...)
 		}
+	}
+	return n, err
+}
+
+// failureReader notes whether r has failed (returned an error other than io.EOF).
+type failureReader struct {
+	r      io.Reader
+	failed bool
+}
+
+func (r *failureReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.failed = true
 	}
 	return n, err
 }

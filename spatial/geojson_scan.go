@@ -166,10 +166,9 @@ func (in *scanInput) next(at int, first bool) (scanExtent, bool) {
 // scanBatch is a batch of features found in the input: their extents in buf, which holds the
 // input from the end of the batch before (or from the '[') to the end of the last feature.
 type scanBatch struct {
-	buf     []byte
-	exts    []scanExtent
-	end     bool  // the scanner reads no further: the array ends, or something else follows
-	readErr error // the reader's failure, if it failed while the batch was read
+	buf  []byte
+	exts []scanExtent
+	end  bool // the scanner reads no further: the array ends, or something else follows
 }
 
 // scanFeatures reads the features of the array whose '[' encoding/json has just read: ahead
@@ -186,7 +185,7 @@ func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader,
 	free := make(chan []byte, 2) // buffers of batches added, for the goroutine to reuse
 	go func() {
 		defer close(stopped)
-		d.findFeatures(src, batches, free, stop)
+		findFeatures(src, batches, free, stop)
 	}()
 	var (
 		last  []byte // the bytes of the last batch received, up to the end of its last feature
@@ -231,7 +230,8 @@ func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader,
 		if b.end || n < len(exts) {
 			break
 		}
-		if err = d.flush(legacy, b.readErr); err != nil {
+		// A batch of whole features was read before any failure of the reader.
+		if err = d.flush(legacy, nil); err != nil {
 			break
 		}
 		select { // the features added hold none of the batch's bytes
@@ -261,7 +261,7 @@ func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader,
 // findFeatures sends the batches of features found in src until the scanner reads no
 // further or stop is closed. src.buf is then the input after the last feature of the last
 // batch sent (the whole input read when no batch was sent).
-func (d *geojsonDecoder) findFeatures(src *scanInput, batches chan<- scanBatch, free <-chan []byte, stop <-chan struct{}) {
+func findFeatures(src *scanInput, batches chan<- scanBatch, free <-chan []byte, stop <-chan struct{}) {
 	defer close(batches)
 	first := true
 	for {
@@ -285,9 +285,6 @@ func (d *geojsonDecoder) findFeatures(src *scanInput, batches chan<- scanBatch, 
 		}
 		first = false
 		b.buf = src.buf
-		if src.err != nil && src.err != io.EOF {
-			b.readErr = d.fr.err
-		}
 		select {
 		case batches <- b:
 		case <-stop:

@@ -577,17 +577,29 @@ func TestISODate(t *testing.T) {
 func TestScannerMatchesEncodingJSONOnReadErrors(t *testing.T) {
 	corpus := scanCorpus(t)
 	failure := errors.New("connection reset")
-	for _, name := range []string{"county 2000", "sample 40", "streams", "batches, syntax", "document 26", "props 7"} {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, name := range []string{"county 2000", "sample 40", "streams", "batches, syntax", "batches, type",
+		"batches, truncated", "batches, crs after", "document 26", "props 7"} {
 		data := corpus[name]
-		for _, cut := range []int{1, 30, 41, 100, 1000, 5000, 100000, 500000, len(data) - 3, len(data) - 1, len(data)} {
+		cuts := []int{1, 30, 41, 100, 1000, 5000, 100000, 500000, len(data) - 3, len(data) - 1, len(data)}
+		for range 8 {
+			cuts = append(cuts, r.IntN(len(data)+1))
+		}
+		for _, cut := range cuts {
 			if cut > len(data) {
 				continue
 			}
-			open := func(b []byte) io.Reader {
-				return io.MultiReader(bytes.NewReader(b[:cut]), iotest.ErrReader(failure))
-			}
-			if diff := compareDecoders(data, ImportOptions{}, open); diff != "" {
-				t.Errorf("%s, failing after %d of %d bytes: %s", name, cut, len(data), diff)
+			for _, pieces := range []bool{false, true} {
+				open := func(b []byte) io.Reader {
+					var rd io.Reader = io.MultiReader(bytes.NewReader(b[:cut]), iotest.ErrReader(failure))
+					if pieces {
+						rd = iotest.HalfReader(rd)
+					}
+					return rd
+				}
+				if diff := compareDecoders(data, ImportOptions{}, open); diff != "" {
+					t.Errorf("%s, failing after %d of %d bytes (in pieces: %v): %s", name, cut, len(data), pieces, diff)
+				}
 			}
 		}
 	}
