@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -87,6 +86,10 @@ type rawFeature struct {
 type rawGeometry struct {
 	Type        string          `json:"type"`
 	Coordinates json.RawMessage `json:"coordinates"`
+	// scanned, when not nil, holds the coordinates as the scanner read them (regular nested
+	// arrays of finite numbers); [decodeGeometry] takes them instead of decoding Coordinates
+	// when their depth is the one Type needs.
+	scanned *scannedCoords
 }
 
 // DecodeGeoJSON reads a GeoJSON FeatureCollection (or a single Feature) and returns its valid
@@ -101,29 +104,79 @@ type rawGeometry struct {
 // follows the layer being built, not the size of the file. A "crs" member is honoured when it
 // comes before "features" (as GDAL writes it); after them, the features were already read as
 // lon/lat, so only a lon/lat CRS is accepted there.
+//
+// The members of a FeatureCollection are read with encoding/json; the features of its first
+// "features" array are read by a scanner written for them (geojson_scan.go), which hands the
+// rest of the document back to encoding/json at the first feature it does not read exactly as
+// encoding/json would, so that every result and every error is the same either way.
 func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
+	return decodeGeoJSON(r, opts, true)
+}
+
+// decodeGeoJSON is [DecodeGeoJSON], with the features scanner or with encoding/json alone.
+func decodeGeoJSON(r io.Reader, opts ImportOptions, scan bool) (*Import, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
-	fr := &finiteReader{r: r}
-	dec := json.NewDecoder(fr)
+	d := &geojsonDecoder{opts: opts, fr: &finiteReader{r: r}}
+	return d.decode(d.fr, scan)
+}
+
+// geojsonDecoder holds what one [DecodeGeoJSON] call keeps from one pass of encoding/json
+// over the document to the next (see [geojsonDecoder.decode]).
+type geojsonDecoder struct {
+	opts    ImportOptions
+	fr      *finiteReader
+	builder *ImportBuilder
+	batch   []SourceFeature // features read, not yet added to builder
+
+	// After the scanner hands the document back: the one feature that stands for those it
+	// read (skip, counting as done of them), and the difference between the offsets in the
+	// document and those encoding/json counts in the stream it is given (shift).
+	skip  bool
+	done  int
+	shift int64
+}
+
+// decode reads the document from in with encoding/json. With scan, the features of the first
+// "features" array are read by [geojsonDecoder.scanFeatures], and decode starts again on the
+// stream it returns: the members before the array as they were, one empty feature standing
+// for those the scanner read, then the rest of the document.
+func (d *geojsonDecoder) decode(in io.Reader, scan bool) (*Import, error) {
+	opts, fr := d.opts, d.fr
+	var rec *recorder
+	if scan {
+		rec = &recorder{r: in, on: true}
+		in = rec
+	}
+	w := &failureReader{r: in}
+	dec := json.NewDecoder(w)
 	dec.UseNumber()
-	syntax := func(err error) error {
-		if fr.err != nil { // the reader failed, not the JSON
+	offset := func() int64 { return dec.InputOffset() + d.shift }
+	// readErr is the reader's failure once the stream decoded has reached it (the scanner may
+	// have read further than encoding/json has).
+	readErr := func() error {
+		if w.failed {
 			return fr.err
+		}
+		return nil
+	}
+	syntax := func(err error) error {
+		if err := readErr(); err != nil { // the reader failed, not the JSON
+			return err
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return &SyntaxError{Offset: se.Offset, Reason: se.Error()}
+			return &SyntaxError{Offset: se.Offset + d.shift, Reason: se.Error()}
 		}
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		if errors.As(err, &te) { // te.Offset counts from the start of the value
 			return &SyntaxError{Offset: te.Offset, Reason: fmt.Sprintf("%s: %s where %s was expected", te.Field, te.Value, te.Type)}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected end of input"}
+			return &SyntaxError{Offset: offset(), Reason: "unexpected end of input"}
 		}
-		return &SyntaxError{Offset: dec.InputOffset(), Reason: err.Error()}
+		return &SyntaxError{Offset: offset(), Reason: err.Error()}
 	}
 
 	tok, err := dec.Token()
@@ -135,46 +188,10 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 	}
 	var (
 		docType  string
-		batch    []rawFeature
 		single   rawFeature
 		legacy   string
 		sawFeats bool
-		builder  *ImportBuilder
-		src      crs.CRS
-		explicit bool
 	)
-	// start fixes the CRS of the features from what is known when the first one arrives.
-	start := func() error {
-		src = opts.CRS
-		if src == (crs.CRS{}) && legacy != "" {
-			c, err := crs.Parse(legacy)
-			if err != nil {
-				return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
-			}
-			src = c
-		}
-		explicit = src != (crs.CRS{})
-		if !explicit {
-			src = crs.EPSG4326
-		}
-		var err error
-		builder, err = NewImportBuilder(nil, src, explicit, opts)
-		return err
-	}
-	flush := func() error {
-		if builder == nil {
-			if err := start(); err != nil {
-				return err
-			}
-		}
-		if fr.err != nil {
-			return fr.err
-		}
-		builder.Add(sourceFeatures(batch))
-		clear(batch)
-		batch = batch[:0]
-		return nil
-	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -191,7 +208,16 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			if t, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			} else if d, ok := t.(json.Delim); !ok || d != '[' {
-				return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: `"features" must be an array`}
+				return nil, &SyntaxError{Offset: offset(), Reason: `"features" must be an array`}
+			}
+			if rec != nil && rec.on {
+				head, ahead := rec.log[:dec.InputOffset()], rec.log[dec.InputOffset():]
+				rec.on = false
+				rest, err := d.scanFeatures(legacy, ahead, fr, rec.err)
+				if err != nil {
+					return nil, err
+				}
+				return d.decode(io.MultiReader(bytes.NewReader(head), rest), false)
 			}
 			n := 0
 			for dec.More() {
@@ -199,9 +225,14 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 				if err := dec.Decode(&f); err != nil {
 					return nil, syntax(fmt.Errorf("feature %d: %w", n, err))
 				}
+				if d.skip { // the scanner read these
+					d.skip = false
+					n += d.done
+					continue
+				}
 				n++
-				if batch = append(batch, f); len(batch) == geojsonBatch {
-					if err := flush(); err != nil {
+				if d.batch = append(d.batch, sourceFeature(f)); len(d.batch) == geojsonBatch {
+					if err := d.flush(legacy, readErr()); err != nil {
 						return nil, err
 					}
 				}
@@ -209,7 +240,7 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax(err)
 			}
-			if err := flush(); err != nil {
+			if err := d.flush(legacy, readErr()); err != nil {
 				return nil, err
 			}
 		case "crs":
@@ -223,7 +254,7 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 				return nil, syntax(err)
 			}
 			legacy = c.Properties.Name
-			if builder != nil && opts.CRS == (crs.CRS{}) {
+			if d.builder != nil && opts.CRS == (crs.CRS{}) {
 				// The features were read as lon/lat: only a lon/lat CRS can follow them.
 				if c, err := crs.Parse(legacy); err != nil || !c.Geographic() {
 					return nil, &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf(
@@ -257,10 +288,10 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 		return nil, syntax(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, &SyntaxError{Offset: dec.InputOffset(), Reason: "unexpected data after the GeoJSON object"}
+		return nil, &SyntaxError{Offset: offset(), Reason: "unexpected data after the GeoJSON object"}
 	}
-	if fr.err != nil {
-		return nil, fr.err
+	if err := readErr(); err != nil {
+		return nil, err
 	}
 	switch docType {
 	case "FeatureCollection":
@@ -268,44 +299,113 @@ func DecodeGeoJSON(r io.Reader, opts ImportOptions) (*Import, error) {
 			return nil, &SyntaxError{Offset: -1, Reason: `FeatureCollection has no "features" member`}
 		}
 	case "Feature":
-		if builder != nil { // a "features" member in a Feature: not GeoJSON
+		if d.builder != nil { // a "features" member in a Feature: not GeoJSON
 			return nil, &SyntaxError{Offset: -1, Reason: `a Feature has no "features" member`}
 		}
 		single.Type = "Feature"
 		if id, ok := single.ID.(json.RawMessage); ok {
 			single.ID = decodeAny(id)
 		}
-		batch = append(batch[:0], single)
-		if err := flush(); err != nil {
+		d.batch = append(d.batch[:0], sourceFeature(single))
+		if err := d.flush(legacy, readErr()); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, &SyntaxError{Offset: -1, Reason: fmt.Sprintf("type %q is not a FeatureCollection or Feature", docType)}
 	}
-	return builder.Finish()
+	return d.builder.Finish()
+}
+
+// flush validates and packs the features read so far. The first call fixes the CRS of the
+// features from what is known when they arrive: the import's, else the "crs" member read
+// before them (legacy), else lon/lat. readErr is the reader's failure, if it failed by then.
+func (d *geojsonDecoder) flush(legacy string, readErr error) error {
+	if d.builder == nil {
+		src := d.opts.CRS
+		if src == (crs.CRS{}) && legacy != "" {
+			c, err := crs.Parse(legacy)
+			if err != nil {
+				return &InvalidFeaturesError{Total: 1, Problems: []Problem{{Index: -1, Reason: fmt.Sprintf("crs member %q: %v", legacy, err)}}}
+			}
+			src = c
+		}
+		explicit := src != (crs.CRS{})
+		if !explicit {
+			src = crs.EPSG4326
+		}
+		b, err := NewImportBuilder(nil, src, explicit, d.opts)
+		if err != nil {
+			return err
+		}
+		d.builder = b
+	}
+	if readErr != nil {
+		return readErr
+	}
+	d.builder.Add(d.batch)
+	clear(d.batch)
+	d.batch = d.batch[:0]
+	return nil
+}
+
+// maxHead is how many bytes before the "features" array [geojsonDecoder.decode] keeps to
+// start again from; a document with more goes to encoding/json alone.
+const maxHead = 1 << 20
+
+// recorder keeps what it reads, up to maxHead bytes.
+type recorder struct {
+	r   io.Reader
+	on  bool
+	log []byte
+	err error // the first error r returned
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if r.err == nil {
+		r.err = err
+	}
+	if r.on {
+		if len(r.log)+n > maxHead {
+			r.on, r.log = false, nil
+		} else {
+			r.log = append(r.log, p[:n]...)
+		}
+	}
+	return n, err
+}
+
+// failureReader notes whether r has failed (returned an error other than io.EOF).
+type failureReader struct {
+	r      io.Reader
+	failed bool
+}
+
+func (r *failureReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.failed = true
+	}
+	return n, err
 }
 
 // geojsonBatch is how many features [DecodeGeoJSON] reads before it validates and packs them.
 const geojsonBatch = 4096
 
-// sourceFeatures turns decoded GeoJSON features into the input of [BuildImport].
-func sourceFeatures(raws []rawFeature) []SourceFeature {
-	out := make([]SourceFeature, len(raws))
-	for i, rf := range raws {
-		sf := SourceFeature{ID: rf.ID, Properties: rf.Properties}
-		if sf.Properties == nil {
-			sf.Properties = json.RawMessage("null")
-		}
-		if rf.Type != "Feature" {
-			sf.Problem = fmt.Sprintf("type %q is not Feature", rf.Type)
-		} else if g, iss := decodeGeometry(rf.Geometry); iss != nil {
-			sf.Problem, sf.At = iss.reason, iss.at
-		} else {
-			sf.Geometry = g
-		}
-		out[i] = sf
+// sourceFeature turns a decoded GeoJSON feature into the input of [BuildImport].
+func sourceFeature(rf rawFeature) SourceFeature {
+	sf := SourceFeature{ID: rf.ID, Properties: rf.Properties}
+	if sf.Properties == nil {
+		sf.Properties = json.RawMessage("null")
 	}
-	return out
+	if rf.Type != "Feature" {
+		sf.Problem = fmt.Sprintf("type %q is not Feature", rf.Type)
+	} else if g, iss := decodeGeometry(rf.Geometry); iss != nil {
+		sf.Problem, sf.At = iss.reason, iss.at
+	} else {
+		sf.Geometry = g
+	}
+	return sf
 }
 
 func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
@@ -314,6 +414,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 	}
 	switch g.Type {
 	case "Polygon":
+		if g.scanned != nil && g.scanned.depth == 3 {
+			return g.scanned.geometry(), nil
+		}
 		var c [][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, coordinatesIssue(g.Coordinates, "Polygon coordinates must be an array of rings of [x, y] positions")
@@ -324,6 +427,9 @@ func decodeGeometry(g *rawGeometry) (orb.Geometry, *geometryIssue) {
 		}
 		return p, nil
 	case "MultiPolygon":
+		if g.scanned != nil && g.scanned.depth == 4 {
+			return g.scanned.geometry(), nil
+		}
 		var c [][][][]*float64
 		if err := json.Unmarshal(g.Coordinates, &c); err != nil {
 			return nil, coordinatesIssue(g.Coordinates, "MultiPolygon coordinates must be an array of polygons")
@@ -441,9 +547,9 @@ type finiteReader struct {
 	err               error // a read error other than io.EOF, reported by DecodeGeoJSON
 }
 
-var nonFinite = [...]struct{ token, number string }{
-	{"NaN", "1e999"}, {"-Infinity", "-1e999"}, {"Infinity", "1e999"},
-}
+// finiteStops are the bytes outside strings where [finiteReader] looks closer: a string starts,
+// or a token may (the minus sign of -Infinity is kept, Infinity becomes 1e999).
+var finiteStops = [256]bool{'"': true, 'N': true, 'I': true}
 
 func (f *finiteReader) Read(p []byte) (int, error) {
 	for len(f.out) == 0 {
@@ -478,51 +584,58 @@ func (f *finiteReader) transform() {
 	in, out := f.in, f.outBuf[:0]
 	i := 0
 	for i < len(in) {
-		j := bytes.IndexAny(in[i:], "\"\\NI-")
-		if j < 0 {
-			out = append(out, in[i:]...)
-			i = len(in)
-			break
-		}
-		out = append(out, in[i:i+j]...)
-		i += j
-		c := in[i]
 		if f.inString {
-			switch {
-			case f.escaped:
+			if f.escaped { // the byte after a backslash is not the end of the string
 				f.escaped = false
-			case c == '\\':
-				f.escaped = true
-			case c == '"':
-				f.inString = false
+				out = append(out, in[i])
+				i++
+				continue
 			}
-			out = append(out, c)
-			i++
+			seg := in[i:]
+			end := bytes.IndexByte(seg, '"')
+			if end >= 0 {
+				seg = seg[:end]
+			}
+			if k := bytes.IndexByte(seg, '\\'); k >= 0 {
+				out = append(out, in[i:i+k+1]...)
+				i += k + 1
+				f.escaped = true
+				continue
+			}
+			if end < 0 {
+				out = append(out, in[i:]...)
+				i = len(in)
+				break
+			}
+			out = append(out, in[i:i+end+1]...)
+			i += end + 1
+			f.inString = false
 			continue
 		}
+		j := i
+		for j < len(in) && !finiteStops[in[j]] {
+			j++
+		}
+		out = append(out, in[i:j]...)
+		if i = j; i == len(in) {
+			break
+		}
+		c := in[i]
 		if c == '"' {
 			f.inString = true
 			out = append(out, c)
 			i++
 			continue
 		}
-		matched, partial := false, false
-		for _, t := range nonFinite {
-			rest := in[i:]
-			if bytes.HasPrefix(rest, []byte(t.token)) {
-				out = append(out, t.number...)
-				i += len(t.token)
-				matched = true
-				break
-			}
-			if !f.eof && len(rest) < len(t.token) && bytes.HasPrefix([]byte(t.token), rest) {
-				partial = true
-			}
+		token := "NaN"
+		if c == 'I' {
+			token = "Infinity"
 		}
-		if matched {
+		if rest := in[i:]; bytes.HasPrefix(rest, []byte(token)) {
+			out = append(out, "1e999"...)
+			i += len(token)
 			continue
-		}
-		if partial {
+		} else if !f.eof && len(rest) < len(token) && strings.HasPrefix(token, string(rest)) {
 			break // wait for the rest of the token
 		}
 		out = append(out, c)
@@ -552,14 +665,7 @@ func decodeAny(raw json.RawMessage) any {
 func normalizeValue(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		s := v.String()
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n
-			}
-		}
-		f, _ := strconv.ParseFloat(s, 64)
-		return f
+		return numberValue([]byte(v))
 	case nil, string, bool:
 		return v
 	default: // nested object or array: keep its JSON text
@@ -568,7 +674,18 @@ func normalizeValue(v any) any {
 	}
 }
 
-var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+// isISODate reports whether s is a date written YYYY-MM-DD in ASCII digits.
+func isISODate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := range 10 {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // schemaBuilder infers the attribute schema from the features' properties, keeping the order in
 // which keys first appear.
@@ -576,6 +693,12 @@ type schemaBuilder struct {
 	order []string
 	types map[string]FieldType
 	seen  map[string]bool
+
+	// The name set of the last record added and the types of its names, by position ("" when
+	// only nulls were seen): the records of a layer mostly share one set, and each of their
+	// values mostly has the type already known.
+	lastSet   *NameSet
+	lastTypes []FieldType
 }
 
 func newSchemaBuilder() *schemaBuilder {
@@ -636,41 +759,60 @@ func invalidUTF8(raw json.RawMessage) error {
 }
 
 // addDecoded records the keys and value types of one record's decoded properties; keys seen for
-// the first time join the schema in the order they appear in raw.
-func (s *schemaBuilder) addDecoded(attrs Record, raw json.RawMessage) {
-	newKey := false
-	for k, v := range attrs.All() {
-		if !s.seen[k] {
-			newKey = true
-		}
-		s.observe(k, v)
+// the first time join the schema in the order keys returns them (the document's).
+func (s *schemaBuilder) addDecoded(attrs Record, keys func() []string) {
+	set := attrs.NameSet()
+	if set == nil {
+		return
 	}
-	if newKey {
-		for _, k := range objectKeys(raw) {
+	names := set.Names()
+	if set != s.lastSet {
+		for _, k := range names {
 			if !s.seen[k] {
-				s.seen[k] = true
-				s.order = append(s.order, k)
+				for _, k := range keys() {
+					if !s.seen[k] {
+						s.seen[k] = true
+						s.order = append(s.order, k)
+					}
+				}
+				break
 			}
+		}
+		s.lastSet = set
+		s.lastTypes = s.lastTypes[:0]
+		for _, k := range names {
+			s.lastTypes = append(s.lastTypes, s.types[k])
+		}
+	}
+	for i, k := range names {
+		if t := scalarType(attrs.At(i)); t != "" && t != s.lastTypes[i] {
+			s.observe(k, t)
 		}
 	}
 }
 
-func (s *schemaBuilder) observe(k string, v any) {
-	var t FieldType
-	switch v := v.(type) {
-	case nil:
-		return
-	case int64:
-		t = FieldInteger
-	case float64:
-		t = FieldReal
-	case bool:
-		t = FieldBoolean
-	case string:
-		t = FieldString
-		if isoDate.MatchString(v) {
-			t = FieldDate
+// scalarType returns the field type of a value, "" for null.
+func scalarType(v Scalar) FieldType {
+	switch v.Kind {
+	case KindInt:
+		return FieldInteger
+	case KindFloat:
+		return FieldReal
+	case KindBool:
+		return FieldBoolean
+	case KindText:
+		if isISODate(v.Text) {
+			return FieldDate
 		}
+		return FieldString
+	}
+	return ""
+}
+
+// observe records a value of type t ("" for null) of field k.
+func (s *schemaBuilder) observe(k string, t FieldType) {
+	if t == "" {
+		return
 	}
 	old, ok := s.types[k]
 	switch {
@@ -682,6 +824,9 @@ func (s *schemaBuilder) observe(k string, v any) {
 		s.types[k] = FieldString
 	default:
 		s.types[k] = FieldString
+	}
+	if i := s.lastSet.find(k); i >= 0 {
+		s.lastTypes[i] = s.types[k]
 	}
 }
 
@@ -695,6 +840,14 @@ func (s *schemaBuilder) fields() []Field {
 		out = append(out, Field{Name: k, Type: t, Alias: FieldAliases[k]})
 	}
 	return out
+}
+
+// propertyKeys returns the names of the feature's properties in document order.
+func (rf *SourceFeature) propertyKeys() []string {
+	if rf.props != nil {
+		return rf.props.keys
+	}
+	return objectKeys(rf.Properties)
 }
 
 // objectKeys returns the keys of a JSON object in document order.

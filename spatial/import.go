@@ -34,6 +34,8 @@ type SourceFeature struct {
 	// float64, nested values as their JSON text) when Attrs is nil. The schema of such
 	// sources is inferred from the values, in the order keys first appear.
 	Properties json.RawMessage
+
+	props *scannedProps // Properties as the GeoJSON scanner decoded them, if it did
 }
 
 // BuildImport validates and converts the features a reader found, with the same rules for
@@ -128,16 +130,16 @@ func (b *ImportBuilder) Add(records []SourceFeature) {
 			b.problem(Problem{Index: base + i, SourceID: rf.ID, Reason: r.reason, At: r.at, Repaired: true})
 		}
 		if rf.Attrs == nil {
-			b.schema.addDecoded(p.attrs, rf.Properties)
+			b.schema.addDecoded(p.attrs, rf.propertyKeys)
 		} else if b.fields == nil {
 			// Typed attributes without a declared schema: new keys join in name order.
 			var fresh []string
-			for k, v := range p.attrs.All() {
+			for i, k := range p.attrs.Names() {
 				if !b.schema.seen[k] {
 					b.schema.seen[k] = true
 					fresh = append(fresh, k)
 				}
-				b.schema.observe(k, v)
+				b.schema.observe(k, scalarType(p.attrs.At(i)))
 			}
 			slices.Sort(fresh)
 			b.schema.order = append(b.schema.order, fresh...)
@@ -228,7 +230,9 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 		return skip(Problem{Reason: bad.reason, At: bad.at})
 	}
 	attrs := rf.Attrs
-	if attrs == nil {
+	if attrs == nil && rf.props != nil {
+		attrs = rf.props.attrs
+	} else if attrs == nil {
 		var err error
 		if attrs, err = decodeProperties(rf.Properties); err != nil {
 			return skip(Problem{Reason: "properties: " + err.Error()})
@@ -237,7 +241,7 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 	if err := CheckAttrs(attrs); err != nil {
 		return skip(Problem{Reason: err.(*AttributeError).Detail()})
 	}
-	return prepared{geom: clean, repairs: repairs, attrs: attrs.Record(), areaM2: AreaM2(clean)}
+	return prepared{geom: clean, repairs: repairs, attrs: rf.record(attrs), areaM2: AreaM2(clean)}
 }
 
 // parallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to
