@@ -52,6 +52,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -109,6 +110,7 @@ type config struct {
 	Edits        int    // edits of the edit-to-visible work
 	// MemoryLimitMB is the --memory-limit-mb of the mudi processes of the memory work (0: none)
 	MemoryLimitMB int
+	Scaling       string // SMALL.md,LARGE.md: print how each work grew between two -out tables
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -138,6 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.Mudi, "mudi", "", "mudi binary of the memory work (default: go build ./cmd/mudi from the checkout found upwards of the current directory)")
 	fs.IntVar(&c.MemoryTiles, "memory-tiles", 0, "distinct tiles z10–z16 requested in the memory work (default 1000, 200 with -quick)")
 	fs.IntVar(&c.Edits, "edits", 0, "edits of the edit-to-visible work (default 200, 20 with -quick)")
+	fs.StringVar(&c.Scaling, "scaling", "", "SMALL,LARGE: read two tables written by -out (e.g. at 100 000 and 1 000 000 parcels) and print how much each work grew (goal: at most 12× the time for 10× the parcels); runs nothing else")
 	fs.IntVar(&c.MemoryLimitMB, "memory-limit-mb", 1600, "--memory-limit-mb of mudi import and mudi serve in the memory work, as a deployment within 2 GB sets it (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -181,6 +184,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.Scaling != "" {
+		small, large, ok := strings.Cut(cfg.Scaling, ",")
+		if !ok {
+			return fmt.Errorf("-scaling: give two tables, SMALL,LARGE")
+		}
+		return printScaling(stdout, small, large)
 	}
 	b := &bench{cfg: cfg, log: newLogger(stderr)}
 	defer b.close()
