@@ -15,7 +15,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/mudi-gis/mudi/app"
-	"github.com/mudi-gis/mudi/fixtures"
 	"github.com/mudi-gis/mudi/spatial"
 	"github.com/mudi-gis/mudi/spatial/campaign"
 	"github.com/mudi-gis/mudi/store"
@@ -40,30 +39,7 @@ func benchServer(b *testing.B, n int) (*Server, *app.App) {
 	if _, err := core.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	ds, err := fixtures.Generate(fixtures.Options{N: n, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range []struct {
-		id    string
-		kind  spatial.Kind
-		write func(io.Writer) error
-	}{
-		{"control-lines", spatial.KindControl, ds.WriteControl},
-		{"parcels", spatial.KindParcels, ds.WriteParcels},
-	} {
-		var buf bytes.Buffer
-		if err := l.write(&buf); err != nil {
-			b.Fatal(err)
-		}
-		imp, err := spatial.DecodeGeoJSON(&buf, spatial.ImportOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := core.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	importCounty(b, core, n)
 	srv, err := New(Config{Logger: slog.New(slog.DiscardHandler), App: core, Keys: testKeys()})
 	if err != nil {
 		b.Fatal(err)

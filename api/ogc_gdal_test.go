@@ -32,13 +32,14 @@ type countyServer struct {
 	pages []string // request URIs of /items requests
 }
 
-func newCountyServer(t *testing.T) *countyServer {
-	t.Helper()
-	ts := newTestServer(t)
-	t0 := time.Now()
-	ds, err := fixtures.Generate(fixtures.Options{N: 20000, Seed: 1})
+// importCounty imports the generated county of n parcels (seed 1) into core through PutLayer,
+// as mudi import does: the layer control-lines, then parcels, which takes it as its control
+// layer.
+func importCounty(tb testing.TB, core *app.App, n int) {
+	tb.Helper()
+	ds, err := fixtures.Generate(fixtures.Options{N: n, Seed: 1})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, l := range []struct {
 		id    string
@@ -50,16 +51,23 @@ func newCountyServer(t *testing.T) *countyServer {
 	} {
 		var buf bytes.Buffer
 		if err := l.write(&buf); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		imp, err := spatial.DecodeGeoJSON(&buf, spatial.ImportOptions{})
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		if _, _, err := ts.app.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
-			t.Fatal(err)
+		if _, _, err := core.PutLayer(context.Background(), app.LayerRequest{ID: l.id, Kind: l.kind, Import: imp}); err != nil {
+			tb.Fatal(err)
 		}
 	}
+}
+
+func newCountyServer(t *testing.T) *countyServer {
+	t.Helper()
+	ts := newTestServer(t)
+	t0 := time.Now()
+	importCounty(t, ts.app, 20000)
 	t.Logf("generated and imported the county in %v", time.Since(t0).Round(time.Millisecond))
 	cs := &countyServer{testServer: ts}
 	// Serve through a recorder on a new listener (the helper's server stays unused).
