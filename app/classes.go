@@ -1,7 +1,6 @@
 package app
 
 import (
-	"runtime"
 	"sync"
 
 	"github.com/mudi-gis/mudi/spatial"
@@ -104,7 +103,7 @@ func (a *App) allClasses(sn *spatial.Snapshot, date campaign.Date) *classEntry {
 	fs := sn.Features()
 	rows := make([]spatial.Record, len(fs))
 	rank := make([]rankInput, len(fs))
-	parallel(len(fs), func(lo, hi int) {
+	spatial.ParallelRange(len(fs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			cl := campaign.Compute(fs[i].Attrs, fs[i].Derived.AreaMu, fields, date, params)
 			rows[i], rank[i] = classRow(&cl), rankInputOf(&cl)
@@ -127,11 +126,11 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 	if fields != campaign.FieldsOf(&prev.base.Layer) {
 		return nil // the roles changed: every parcel reads other fields
 	}
-	old, cur := prev.base.Features(), sn.Features()
-	oldRows := prev.view.Classes()
-	if e, ok := a.classesInPlace(prev, sn, date); ok {
+	if e, ok := classesInPlace(prev, sn, date, fields, params); ok {
 		return e
 	}
+	old, cur := prev.base.Features(), sn.Features()
+	oldRows := prev.view.Classes()
 	rows := make([]spatial.Record, len(cur))
 	mu := make([]string, len(cur))
 	rank := make([]rankInput, len(cur))
@@ -176,7 +175,7 @@ func (a *App) classesAfterEdit(prev *classEntry, sn *spatial.Snapshot, date camp
 // parcel: only the rows of the edited parcels are computed and copied, with the chunks of the
 // class table that hold them. It returns e == nil, ok == true when the edits touch the ranking,
 // and ok == false when parcels were added or removed.
-func (a *App) classesInPlace(prev *classEntry, sn *spatial.Snapshot, date campaign.Date) (e *classEntry, ok bool) {
+func classesInPlace(prev *classEntry, sn *spatial.Snapshot, date campaign.Date, fields campaign.Fields, params campaign.Params) (e *classEntry, ok bool) {
 	old, cur := prev.base.Features(), sn.Features()
 	if len(old) != len(cur) {
 		return nil, false
@@ -190,8 +189,6 @@ func (a *App) classesInPlace(prev *classEntry, sn *spatial.Snapshot, date campai
 			pos = append(pos, i)
 		}
 	}
-	params := a.campaignParams()
-	fields := campaign.FieldsOf(&sn.Layer)
 	oldRows := prev.view.Classes()
 	rows := make([]spatial.Record, len(pos))
 	mu := make([]string, len(pos))
@@ -209,20 +206,6 @@ func (a *App) classesInPlace(prev *classEntry, sn *spatial.Snapshot, date campai
 
 // classRow packs one parcel's classes (but mu_class) as a row of a class table.
 func classRow(c *campaign.Classes) spatial.Record { return spatial.ClassRecord(c.Each) }
-
-// parallel calls fn on consecutive ranges [lo, hi) covering [0, n) on every core.
-func parallel(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(n/1024, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(n*w/workers, n*(w+1)/workers)
-		}()
-	}
-	wg.Wait()
-}
 
 // campaignParams are the thresholds of the class rules (docs/domain.md §8).
 func (a *App) campaignParams() campaign.Params {

@@ -55,18 +55,6 @@ func Polygons(g orb.Geometry) []orb.Polygon {
 // (an explicit null), as decoded from the source.
 type Attrs map[string]any
 
-// Clone returns a shallow copy of a (values are immutable scalars).
-func (a Attrs) Clone() Attrs {
-	if a == nil {
-		return nil
-	}
-	c := make(Attrs, len(a))
-	for k, v := range a {
-		c[k] = v
-	}
-	return c
-}
-
 // String returns the attribute as text: strings as they are, numbers formatted, "" for a missing
 // or null value.
 func (a Attrs) String(key string) string {

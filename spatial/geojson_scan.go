@@ -204,7 +204,7 @@ func (d *geojsonDecoder) scanFeatures(legacy string, ahead []byte, in io.Reader,
 		}
 		feats = slices.Grow(feats[:0], len(exts))[:len(exts)]
 		ok = slices.Grow(ok[:0], len(exts))[:len(exts)]
-		parallelRange(len(exts), func(lo, hi int) {
+		ParallelRange(len(exts), func(lo, hi int) {
 			var p featureParser
 			for i := lo; i < hi; i++ {
 				e := exts[i]

@@ -113,7 +113,7 @@ func (b *ImportBuilder) Add(records []SourceFeature) {
 	// input order so that ids, problems and the schema do not depend on scheduling.
 	preps := make([]prepared, len(records))
 	base := b.n
-	parallelRange(len(records), func(lo, hi int) {
+	ParallelRange(len(records), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			preps[i] = prepare(base+i, records[i], b.src, b.explicitCRS)
 		}
@@ -244,9 +244,9 @@ func prepare(i int, rf SourceFeature, src crs.CRS, explicitCRS bool) prepared {
 	return prepared{geom: clean, repairs: repairs, attrs: rf.record(attrs), areaM2: AreaM2(clean)}
 }
 
-// parallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to
+// ParallelRange calls fn on consecutive ranges [lo, hi) covering [0, n), concurrently on up to
 // GOMAXPROCS goroutines, and returns when all are done.
-func parallelRange(n int, fn func(lo, hi int)) {
+func ParallelRange(n int, fn func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(n/256, 1))
 	if workers <= 1 {
 		fn(0, n)

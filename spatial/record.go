@@ -46,8 +46,7 @@ const (
 // names.
 type NameSet struct {
 	names []string
-	index map[string]int32 // for sets large enough that a map beats a binary search
-	key   string           // the names joined by "\x00": the interning key
+	index map[string]int32 // for sets large enough that a map beats a linear search
 }
 
 // Names returns the names in byte order. The slice is shared and must not be modified.
@@ -95,15 +94,15 @@ func internNames(key string, names func() []string) *NameSet {
 	if s, ok := nameSets.m[key]; ok {
 		return s
 	}
-	s := newNameSet(names(), key)
+	s := newNameSet(names())
 	if len(nameSets.m) < maxNameSets {
 		nameSets.m[key] = s
 	}
 	return s
 }
 
-func newNameSet(names []string, key string) *NameSet {
-	s := &NameSet{names: names, key: key}
+func newNameSet(names []string) *NameSet {
+	s := &NameSet{names: names}
 	if len(names) > 8 {
 		s.index = make(map[string]int32, len(names))
 		for i, n := range names {
@@ -121,7 +120,7 @@ func NameSetOf(names []string) *NameSet {
 	}
 	for _, n := range names {
 		if strings.IndexByte(n, 0) >= 0 { // not a valid field name: a set of its own
-			return newNameSet(slices.Clone(names), "")
+			return newNameSet(slices.Clone(names))
 		}
 	}
 	key := strings.Join(names, "\x00")
